@@ -1,0 +1,187 @@
+"""The layer protocol: configuration on the object, parameters outside it.
+
+A layer knows how to create its parameters (:meth:`Layer.init_params`), what
+shape it produces (:meth:`Layer.compute_output_shape`), how to check an input
+shape (:meth:`Layer.check_input_shape`) and how to apply itself purely
+(:meth:`Layer.apply`). Shapes include the batch axis; ``None`` means unknown.
+
+Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from rnnlab.layers import Dense
+    >>> layer = Dense(3)
+    >>> params = layer.init_params(jax.random.key(0), (None, 4))
+    >>> layer.apply(params, jnp.ones((2, 4))).shape
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from rnnlab.utils import next_key, unique_name
+
+Shape = tuple[int | None, ...]
+Params = dict[str, jax.Array]
+
+
+def normalize_input_shape(input_shape: Any, owner: str) -> Shape | None:
+    """``(None, 1)`` or ``[None, 1]`` → ``(None, None, 1)`` (batch axis added)."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, int):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, Sequence) or isinstance(input_shape, str):
+        raise TypeError(
+            f"{owner}: input_shape must be a tuple or list such as (None, 1), got {input_shape!r}"
+        )
+    dims = []
+    for d in input_shape:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1):
+            raise ValueError(
+                f"{owner}: input_shape entries must be positive integers or None, "
+                f"got {tuple(input_shape)!r}"
+            )
+        dims.append(None if d is None else int(d))
+    return (None, *dims)
+
+
+def positive_int(value: Any, arg: str, owner: str) -> int:
+    """Validate a positive integer argument, naming it in the error."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{owner}: {arg} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def format_shape(shape: Shape) -> str:
+    """``(None, None, 20)`` as Keras prints it."""
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + (",)" if len(shape) == 1 else ")")
+    )
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        name: unique name; Keras-style automatic name when ``None``.
+        input_shape: shape of one sample, without the batch axis, e.g. ``(None, 1)``
+            for sequences of any length with one feature. Only the first layer
+            of a model needs it.
+        trainable: whether :meth:`rnnlab.models.Sequential.fit` updates the weights.
+    """
+
+    #: Keras order of the weights returned by ``get_weights``.
+    weight_names: tuple[str, ...] = ()
+
+    def __init__(
+        self, *, name: str | None = None, input_shape: Any = None, trainable: bool = True, **kwargs
+    ) -> None:
+        kwargs.pop("dtype", None)
+        if "batch_input_shape" in kwargs:
+            shape = kwargs.pop("batch_input_shape")
+            input_shape = tuple(shape)[1:]
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        self.name = name or unique_name(type(self).__name__)
+        self.input_shape_arg = normalize_input_shape(input_shape, self.describe())
+        self.trainable = trainable
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self._model: Any = None
+        self._params: Params | None = None
+
+    def describe(self) -> str:
+        """``"SimpleRNN 'simple_rnn'"``, used to start error messages."""
+        name = getattr(self, "name", None)
+        return f"{type(self).__name__} '{name}'" if name else type(self).__name__
+
+    # -- to be provided by subclasses -------------------------------------------------
+    def check_input_shape(self, shape: Shape) -> None:
+        """Raise ``ValueError`` if ``shape`` cannot be fed to this layer."""
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for ``input_shape`` (both with the batch axis)."""
+        return input_shape
+
+    def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
+        """Fresh parameters for inputs of ``input_shape``."""
+        return {}
+
+    def apply(
+        self, params: Params, x: jax.Array, *, training: bool = False, key: jax.Array | None = None
+    ) -> jax.Array:
+        """Pure forward pass."""
+        raise NotImplementedError
+
+    # -- shared behaviour ---------------------------------------------------------------
+    def build(self, input_shape: Shape) -> Shape:
+        """Check ``input_shape``, record it, and return the output shape."""
+        self.check_input_shape(input_shape)
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        return self.output_shape
+
+    def _expect_ndim(self, shape: Shape, ndim: int, what: str) -> None:
+        if len(shape) != ndim:
+            hint = ""
+            if ndim == 3 and len(shape) == 2:
+                hint = "; add a features axis, e.g. x[..., np.newaxis]"
+            raise ValueError(
+                f"{self.describe()}: expected input of shape {what} ({ndim}-D), "
+                f"got a {len(shape)}-D input of shape {format_shape(shape)}{hint}"
+            )
+
+    def _expect_features(self, shape: Shape, axis_name: str = "features") -> None:
+        if self.input_shape is not None and self.input_shape[-1] is not None:
+            want = self.input_shape[-1]
+            if shape[-1] != want:
+                raise ValueError(
+                    f"{self.describe()}: expected {want} {axis_name} on the last axis "
+                    f"(input_shape {format_shape(self.input_shape)}), "
+                    f"got input of shape {format_shape(shape)}"
+                )
+
+    @property
+    def params(self) -> Params:
+        """This layer's parameters, read from its model (or from a standalone call)."""
+        if self._model is not None and self._model.params is not None:
+            return self._model.params[self.name]
+        if self._params is not None:
+            return self._params
+        raise ValueError(f"{self.describe()} has no weights yet: it is not built")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras order (e.g. kernel, recurrent_kernel, bias)."""
+        params = self.params
+        return [np.asarray(params[n]) for n in self.weight_names if n in params]
+
+    def count_params(self) -> int:
+        """Number of scalar parameters."""
+        return sum(math.prod(np.shape(w)) for w in self.get_weights())
+
+    def __call__(self, x: Any, *, training: bool = False) -> jax.Array:
+        """Eager call on a concrete array; builds with fresh weights on first use.
+
+        Example:
+            >>> from rnnlab.layers import SimpleRNN
+            >>> SimpleRNN(4)(np.ones((2, 5, 1), np.float32)).shape
+            (2, 4)
+        """
+        x = jax.numpy.asarray(x, jax.numpy.float32)
+        if self._params is None and self._model is None:
+            shape = (None, *x.shape[1:])
+            self.build(shape)
+            self._params = self.init_params(next_key(), shape)
+        else:
+            self.check_input_shape((None, *x.shape[1:]))
+        return self.apply(self.params, x, training=training)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"

@@ -1,0 +1,251 @@
+"""Recurrent layers: one :class:`RNN` layer runs any cell; SimpleRNN, LSTM and
+GRU are RNN with a built-in cell and Keras's arguments.
+
+Input ``(batch, time, features)``; output ``(batch, units)`` for the last step,
+or ``(batch, time, units)`` with ``return_sequences=True``. With
+``return_state=True`` the layer returns ``[output, *states]`` when called
+directly (inside a :class:`~rnnlab.models.Sequential` only the output flows on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from rnnlab import activations, initializers
+from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.recurrent_scan import scan
+from rnnlab.utils import unique_name
+
+
+class RNN(Layer):
+    """Run a cell over the time axis (one ``lax.scan``).
+
+    Args:
+        cell: an object with ``init(key, input_dim) -> params``,
+            ``initial_carry(batch)`` and a pure step ``cell(params, carry, x) -> (carry, y)``;
+            it must have a ``units`` attribute (the size of ``y``).
+        return_sequences: output every step ``(batch, time, units)`` instead of the last.
+        return_state: when called directly, also return the final carry.
+        go_backwards: read the sequence from its last step to its first.
+        unroll: time steps per loop iteration; an integer ≥ 1 (``True`` unrolls fully).
+
+    Example:
+        >>> import numpy as np
+        >>> from rnnlab.cells import SimpleRNNCell
+        >>> RNN(SimpleRNNCell(4), return_sequences=True)(np.ones((2, 7, 3), np.float32)).shape
+        (2, 7, 4)
+    """
+
+    weight_names = ("kernel", "recurrent_kernel", "bias")
+
+    def __init__(
+        self,
+        cell: Any,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        unroll: int | bool = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for attr in ("init", "initial_carry", "units"):
+            if not hasattr(cell, attr):
+                raise TypeError(f"{self.describe()}: cell {cell!r} has no {attr!r}")
+        self.cell = cell
+        self.units = cell.units
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.unroll = unroll
+
+    def check_input_shape(self, shape: Shape) -> None:
+        self._expect_ndim(shape, 3, "(batch, time, features)")
+        if shape[-1] is None:
+            raise ValueError(f"{self.describe()}: the features axis must be known, got None")
+        self._expect_features(shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1], self.units)
+        return (input_shape[0], self.units)
+
+    def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
+        return self.cell.init(key, input_shape[-1])
+
+    def _run(self, params: Params, x: jax.Array, initial_state: Any = None):
+        unroll = x.shape[1] if self.unroll is True else max(int(self.unroll), 1)
+        return scan(
+            self.cell,
+            params,
+            x,
+            initial_carry=initial_state,
+            return_sequences=self.return_sequences,
+            go_backwards=self.go_backwards,
+            unroll=unroll,
+        )
+
+    def apply(self, params: Params, x: jax.Array, *, training: bool = False, key=None):
+        """``(batch, time, features)`` → ``(batch, units)`` or ``(batch, time, units)``."""
+        return self._run(params, x)[0]
+
+    def apply_with_state(self, params: Params, x: jax.Array, initial_state: Any = None):
+        """Return ``(output, final_carry)``; start from ``initial_state`` when given."""
+        return self._run(params, x, initial_state)
+
+    def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None):
+        y = super().__call__(x, training=training)
+        if not self.return_state and initial_state is None:
+            return y
+        y, carry = self.apply_with_state(self.params, jax.numpy.asarray(x), initial_state)
+        if not self.return_state:
+            return y
+        states = list(carry) if isinstance(carry, tuple) else [carry]
+        return [y, *states]
+
+
+def _name_layer(layer: Layer, kwargs: dict[str, Any]) -> str:
+    # Name the layer before validating the cell's arguments, so errors name it.
+    kwargs["name"] = kwargs.get("name") or unique_name(type(layer).__name__)
+    return f"{type(layer).__name__} '{kwargs['name']}'"
+
+
+def _cell_kwargs(
+    owner: str,
+    activation: Any,
+    kernel_initializer: Any,
+    recurrent_initializer: Any,
+    bias_initializer: Any,
+) -> dict[str, Any]:
+    # Resolve names now so a typo fails when the layer is created, not mid-training.
+    activations.get(activation, owner=owner)
+    for init in (kernel_initializer, recurrent_initializer, bias_initializer):
+        initializers.get(init, owner=owner)
+    return {
+        "activation": activation,
+        "kernel_initializer": kernel_initializer,
+        "recurrent_initializer": recurrent_initializer,
+        "bias_initializer": bias_initializer,
+    }
+
+
+class SimpleRNN(RNN):
+    """Keras's ``SimpleRNN``: ``h_t = activation(x_t W + h_{t-1} U + b)``.
+
+    Parameters: ``units * (features + units + 1)`` (3 for ``SimpleRNN(1)`` on one feature).
+
+    Example:
+        >>> from rnnlab.models import Sequential
+        >>> Sequential([SimpleRNN(20, input_shape=(None, 1))]).count_params()
+        440
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        unroll: int | bool = 1,
+        **kwargs: Any,
+    ) -> None:
+        owner = _name_layer(self, kwargs)
+        cell = SimpleRNNCell(
+            positive_int(units, "units", owner),
+            use_bias=use_bias,
+            **_cell_kwargs(
+                owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
+            ),
+        )
+        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)
+
+
+class LSTM(RNN):
+    """Keras's ``LSTM`` (gates i, f, c, o; one bias of ``4*units``; forget bias 1).
+
+    Parameters: ``4 * units * (features + units + 1)`` (12 for ``LSTM(1)``).
+
+    Example:
+        >>> from rnnlab.models import Sequential
+        >>> Sequential([LSTM(20, input_shape=(None, 1))]).count_params()
+        1760
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        unit_forget_bias: bool = True,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        unroll: int | bool = 1,
+        **kwargs: Any,
+    ) -> None:
+        owner = _name_layer(self, kwargs)
+        activations.get(recurrent_activation, owner=owner)
+        cell = LSTMCell(
+            positive_int(units, "units", owner),
+            use_bias=use_bias,
+            recurrent_activation=recurrent_activation,
+            unit_forget_bias=unit_forget_bias,
+            **_cell_kwargs(
+                owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
+            ),
+        )
+        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)
+
+
+class GRU(RNN):
+    """Keras's ``GRU`` (gates z, r, h); ``reset_after=True`` by default.
+
+    Parameters: ``3 * units * (features + units + 2)`` with ``reset_after=True``
+    (separate input and recurrent biases; 12 for ``GRU(1)``), one bias less per
+    gate with ``reset_after=False``.
+
+    Example:
+        >>> from rnnlab.models import Sequential
+        >>> Sequential([GRU(20, input_shape=(None, 1))]).count_params()
+        1380
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        reset_after: bool = True,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        unroll: int | bool = 1,
+        **kwargs: Any,
+    ) -> None:
+        owner = _name_layer(self, kwargs)
+        activations.get(recurrent_activation, owner=owner)
+        cell = GRUCell(
+            positive_int(units, "units", owner),
+            use_bias=use_bias,
+            recurrent_activation=recurrent_activation,
+            reset_after=reset_after,
+            **_cell_kwargs(
+                owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
+            ),
+        )
+        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)

@@ -1,0 +1,78 @@
+"""One scan wrapper serves every cell.
+
+Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from rnnlab.cells import GRUCell
+    >>> cell = GRUCell(8)
+    >>> params = cell.init(jax.random.key(0), input_dim=3)
+    >>> ys, carry = scan(cell, params, jnp.ones((4, 10, 3)))
+    >>> ys.shape
+    (4, 10, 8)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+def scan(
+    cell: Any,
+    params: Any,
+    xs: jax.Array,
+    *,
+    initial_carry: Any = None,
+    return_sequences: bool = True,
+    go_backwards: bool = False,
+    unroll: int = 1,
+) -> tuple[jax.Array, Any]:
+    """Run ``cell`` over the time axis of ``xs`` with ``jax.lax.scan``.
+
+    Args:
+        cell: any object with ``initial_carry(batch)`` and a pure step
+            ``cell(params, carry, x) -> (carry, y)``. If it also has
+            ``project``/``recur`` (the built-in cells do), the input projection
+            is computed for all time steps in one matrix product, outside the loop.
+        params: the cell's parameter pytree.
+        xs: inputs, ``(batch, time, features)``.
+        initial_carry: starting state; zeros when ``None``.
+        return_sequences: return every step's output, else only the carry.
+        go_backwards: process the sequence from last to first step; outputs
+            are then in processing order, as Keras returns them.
+        unroll: steps per loop iteration (``lax.scan``'s ``unroll``).
+
+    Returns:
+        ``(outputs, carry)``: ``outputs`` is ``(batch, time, units)`` when
+        ``return_sequences``, else the last step's output ``(batch, units)``.
+    """
+    batch = xs.shape[0]
+    carry = cell.initial_carry(batch) if initial_carry is None else initial_carry
+    seq = jnp.swapaxes(xs, 0, 1)  # time-major for the loop
+    if go_backwards:
+        seq = seq[::-1]
+    if hasattr(cell, "project") and hasattr(cell, "recur"):
+        seq = cell.project(params, seq)
+        step_fn = cell.recur
+    else:
+        step_fn = cell
+
+    def step(c, x):
+        return step_fn(params, c, x)
+
+    if return_sequences:
+        carry, ys = jax.lax.scan(step, carry, seq, unroll=unroll)
+        return jnp.swapaxes(ys, 0, 1), carry
+
+    # Only the last output is wanted: keep it in the loop state instead of
+    # stacking every step's output.
+    y_spec = jax.eval_shape(step, carry, seq[0])[1]
+    y0 = jnp.zeros(y_spec.shape, y_spec.dtype)
+
+    def last_step(state, x):
+        c, _ = state
+        return step(c, x), None
+
+    (carry, y_last), _ = jax.lax.scan(last_step, (carry, y0), seq, unroll=unroll)
+    return y_last, carry

@@ -1,0 +1,103 @@
+"""Seeds, PRNG keys and layer naming shared by the whole library.
+
+Keras keeps a global seed and a per-session counter for layer names; rnnlab
+does the same so chapter-style code behaves alike (``simple_rnn``,
+``simple_rnn_1``, …) and ``set_random_seed(42)`` makes every later weight
+initialization and shuffle reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+
+import jax
+import numpy as np
+
+__all__ = ["KeyStream", "clear_session", "next_key", "set_random_seed", "unique_name"]
+
+
+class KeyStream:
+    """A deterministic stream of JAX PRNG keys derived from one seed.
+
+    Each call to :meth:`next` folds a running counter into the base key, so the
+    n-th key depends only on the seed and n.
+
+    Example:
+        >>> s = KeyStream(0)
+        >>> k1, k2 = s.next(), s.next()
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._base = jax.random.key(self.seed)
+        self._count = 0
+
+    def next(self) -> jax.Array:
+        """Return a fresh key (a typed JAX key array of shape ())."""
+        key = jax.random.fold_in(self._base, self._count)
+        self._count += 1
+        return key
+
+
+_global_stream: KeyStream | None = None
+_name_counts: defaultdict[str, int] = defaultdict(int)
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python, NumPy and rnnlab's key stream, like ``keras.utils.set_random_seed``.
+
+    After this call, building the same models and fitting them in the same
+    order gives bit-identical weights and History on the same machine.
+
+    Example:
+        >>> import rnnlab
+        >>> rnnlab.utils.set_random_seed(42)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"set_random_seed: seed must be an integer, got {seed!r}")
+    global _global_stream
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    _global_stream = KeyStream(int(seed))
+
+
+def next_key() -> jax.Array:
+    """Next key from the global stream; seeded from OS entropy if never seeded.
+
+    Example:
+        >>> key = next_key()
+    """
+    global _global_stream
+    if _global_stream is None:
+        _global_stream = KeyStream(int(np.random.SeedSequence().entropy % 2**31))
+    return _global_stream.next()
+
+
+def _snake_case(name: str) -> str:
+    # SimpleRNN -> simple_rnn, Conv1D -> conv1d, LSTM -> lstm, as Keras names them.
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def unique_name(class_name: str) -> str:
+    """Keras-style unique name: ``SimpleRNN`` → ``simple_rnn``, then ``simple_rnn_1``…
+
+    Example:
+        >>> clear_session(); unique_name("SimpleRNN"), unique_name("SimpleRNN")
+        ('simple_rnn', 'simple_rnn_1')
+    """
+    base = _snake_case(class_name)
+    count = _name_counts[base]
+    _name_counts[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def clear_session() -> None:
+    """Reset layer and model name counters, like ``keras.backend.clear_session``.
+
+    Example:
+        >>> clear_session()
+    """
+    _name_counts.clear()
