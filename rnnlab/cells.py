@@ -33,6 +33,18 @@ from rnnlab import activations, initializers
 Params = dict[str, jax.Array]
 
 
+def _fast_sigmoid(v: jax.Array) -> jax.Array:
+    """``sigmoid(v)`` computed as ``(tanh(v / 2) + 1) / 2``: equal in exact arithmetic, cheaper."""
+    return 0.5 * jnp.tanh(0.5 * v) + 0.5
+
+
+def _lstm_gate_constants(units: int) -> tuple[jax.Array, jax.Array]:
+    """Per-column scale and shift so that ``tanh(z * scale) * scale + shift`` gives
+    sigmoid on the i, f, o gates and tanh on the candidate c: ``(4*units,)`` each."""
+    is_candidate = jnp.arange(4 * units) // units == 2
+    return jnp.where(is_candidate, 1.0, 0.5), jnp.where(is_candidate, 0.0, 0.5)
+
+
 @dataclass(frozen=True)
 class _CellBase:
     units: int
@@ -72,6 +84,9 @@ class _CellBase:
 
     def recur(self, params: Params, carry: Any, xp: jax.Array) -> tuple[Any, jax.Array]:
         raise NotImplementedError
+
+    def _default_activations(self) -> bool:
+        return self.activation == "tanh" and getattr(self, "recurrent_activation", None) == "sigmoid"
 
     def __call__(self, params: Params, carry: Any, x: jax.Array) -> tuple[Any, jax.Array]:
         """The pure step: ``(params, carry, x (batch, in)) -> (carry, y (batch, units))``."""
@@ -138,10 +153,16 @@ class LSTMCell(_CellBase):
         h, c = carry
         u = self.units
         z = xp + h @ params["recurrent_kernel"]
-        # Activating the whole gate vector and slicing afterwards makes fewer,
-        # larger fusions on XLA's CPU backend: faster despite the extra work.
-        gates = activations.get(self.recurrent_activation)(z)
-        cand = self._act()(z)
+        if self._default_activations():
+            # One tanh pass over the whole gate vector: sigmoid(v) = (tanh(v/2) + 1) / 2.
+            # On XLA's CPU backend this makes fewer, cheaper fusions than a sigmoid and
+            # a tanh pass, in the forward and in the backward pass (see BENCHMARKS.md).
+            scale, shift = _lstm_gate_constants(u)
+            gates = jnp.tanh(z * scale) * scale + shift
+            cand = gates
+        else:
+            gates = activations.get(self.recurrent_activation)(z)
+            cand = self._act()(z)
         i, f, o = gates[:, :u], gates[:, u : 2 * u], gates[:, 3 * u :]
         c = f * c + i * cand[:, 2 * u : 3 * u]
         h = o * self._act()(c)
@@ -177,7 +198,9 @@ class GRUCell(_CellBase):
     def recur(self, params: Params, carry: jax.Array, xp: jax.Array):
         h = carry
         u = self.units
-        rec_act = activations.get(self.recurrent_activation)
+        rec_act = _fast_sigmoid if self._default_activations() else activations.get(
+            self.recurrent_activation
+        )
         kernel = params["recurrent_kernel"]
         if self.reset_after:
             hp = h @ kernel

@@ -1,0 +1,52 @@
+# Quick start: `make chapter` (reproduce the chapter) and `make test` (lint + tests).
+# Each target creates the virtualenv it needs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+BENCH_VENV := .venv-bench
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: all test lint format chapter chapter-quick bench bench-quick clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+chapter: $(STAMP)
+	$(BIN)/rnnlab chapter --out reports/chapter
+
+chapter-quick: $(STAMP)
+	$(BIN)/rnnlab chapter --quick --out reports/chapter-quick
+
+$(BENCH_VENV)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed-stamp
+	$(BENCH_VENV)/bin/python -m benchmarks.run --workload all
+
+bench-quick: $(BENCH_VENV)/.installed-stamp
+	$(BENCH_VENV)/bin/python -m benchmarks.run --workload chapter --quick
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache reports

@@ -1,0 +1,216 @@
+"""Reporting for the benchmark orchestrator: medians, rich table, JSON and bar chart."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import median
+
+CHAPTER_METRICS = (
+    "fit_s",
+    "compile_s",
+    "epoch_s",
+    "setup_s",
+    "predict_s",
+    "val_mse",
+    "peak_rss_mb",
+)
+SCALING_METRICS = ("epoch_s", "warmup_s", "peak_rss_mb", "baseline_rss_mb", "us_per_sample_step")
+DISTRIBUTIONS = (
+    "rnnlab",
+    "jax",
+    "jaxlib",
+    "keras",
+    "tensorflow",
+    "tensorflow-cpu",
+    "torch",
+    "optax",
+)
+
+
+def machine_info(python: str, probe: dict[str, Any]) -> dict[str, Any]:
+    """Platform, CPU, core count, framework versions and GPU presence of the runner side."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    code = (
+        "import json, importlib.metadata as m\n"
+        f"names = {list(DISTRIBUTIONS)!r}\n"
+        "out = {}\n"
+        "for n in names:\n"
+        "    try: out[n] = m.version(n)\n"
+        "    except m.PackageNotFoundError: pass\n"
+        "print(json.dumps(out))"
+    )
+    try:
+        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+        versions = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError):
+        versions = {n: metadata.version(n) for n in DISTRIBUTIONS if _installed(n)}
+    gpu = probe.get("gpu", {})
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "runner_python": python,
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "versions": versions,
+        "gpu": gpu,
+        "has_gpu": bool(gpu.get("jax")) or bool(gpu.get("torch_cuda")),
+    }
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def aggregate(workload: str, results: list[dict], frameworks: Sequence[str]) -> list[dict]:
+    """One row per (job key, framework): medians over repeats, ratio to rnnlab, raw runs."""
+    key = "model" if workload == "chapter" else "config"
+    metrics = CHAPTER_METRICS if workload == "chapter" else SCALING_METRICS
+    time_metric = "fit_s" if workload == "chapter" else "epoch_s"
+    for res in results:
+        if workload == "scaling" and res.get("ok") and res.get("epoch_s"):
+            res["us_per_sample_step"] = res["epoch_s"] / (res["n_series"] * res["steps"]) * 1e6
+    names = list(dict.fromkeys(r[key] for r in results))
+    rows = []
+    for name in names:
+        for fw in frameworks:
+            runs = [r for r in results if r[key] == name and r["framework"] == fw]
+            if not runs:
+                continue
+            ok = [r for r in runs if r.get("ok")]
+            row = {key: name, "framework": fw, "device": ok[0]["device"] if ok else None}
+            if workload == "scaling":
+                row |= {k: runs[0][k] for k in ("axis", "steps", "units", "batch_size", "n_series")}
+            row["median"] = {m: median([r.get(m) for r in ok]) for m in metrics}
+            row["n_ok"], row["n_failed"] = len(ok), len(runs) - len(ok)
+            row["errors"] = [r.get("error") for r in runs if not r.get("ok")]
+            row["runs"] = runs
+            rows.append(row)
+    for row in rows:
+        base = next((r for r in rows if r[key] == row[key] and r["framework"] == "rnnlab"), None)
+        mine, theirs = row["median"][time_metric], base and base["median"][time_metric]
+        row["ratio_vs_rnnlab"] = mine / theirs if mine and theirs else None
+    return rows
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def print_table(workload: str, rows: list[dict], payload: dict[str, Any]) -> None:
+    """A rich table of the medians; ratio = peer time / rnnlab time (>1: rnnlab faster)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    settings = payload["settings"]
+    title = f"{workload}: median of {settings['repeats']} run(s), {settings['epochs']} epoch(s)"
+    table = Table(title=title)
+    if workload == "chapter":
+        cols = ["model", "framework", "device", "fit s", "compile s", "s/epoch", "val MSE"]
+        cols += ["peak RSS MiB", "× rnnlab"]
+    else:
+        cols = ["config", "framework", "device", "series", "s/epoch", "µs/sample·step", "warm-up s"]
+        cols += ["peak RSS MiB", "× rnnlab"]
+    for col in cols:
+        table.add_column(
+            col, justify="left" if col in ("model", "config", "framework") else "right"
+        )
+    for row in rows:
+        m = row["median"]
+        if row["n_ok"] == 0:
+            cells = [row.get("model") or row["config"], row["framework"], "FAILED"]
+            table.add_row(*cells, *[""] * (len(cols) - 3))
+            continue
+        if workload == "chapter":
+            cells = [row["model"], row["framework"], row["device"], _fmt(m["fit_s"], ".2f")]
+            cells += [
+                _fmt(m["compile_s"], ".2f"),
+                _fmt(m["epoch_s"], ".3f"),
+                _fmt(m["val_mse"], ".5f"),
+            ]
+        else:
+            cells = [row["config"], row["framework"], row["device"], str(row["n_series"])]
+            cells += [_fmt(m["epoch_s"], ".3f"), _fmt(m["us_per_sample_step"], ".2f")]
+            cells += [_fmt(m["warmup_s"], ".2f")]
+        cells += [_fmt(m["peak_rss_mb"], ".0f"), _fmt(row["ratio_vs_rnnlab"], ".2f")]
+        table.add_row(*cells)
+    console = Console(width=None if Console().is_terminal else 132)
+    console.print(table)
+    if workload == "chapter":
+        totals = {}
+        for row in rows:
+            if row["median"]["fit_s"] is not None:
+                totals[row["framework"]] = (
+                    totals.get(row["framework"], 0.0) + row["median"]["fit_s"]
+                )
+        console.print("total fit s: " + ", ".join(f"{fw} {t:.2f}" for fw, t in totals.items()))
+    for fw, why in payload["skipped"].items():
+        console.print(f"skipped {fw}: {why}")
+
+
+def write_json(out: Path, workload: str, payload: dict[str, Any]) -> Path:
+    """Write ``<workload>-<stamp>.json`` and, atomically, ``<workload>-latest.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    payload = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **payload}
+    text = json.dumps(payload, indent=2) + "\n"
+    path = out / f"{workload}-{stamp}.json"
+    for target in (path, out / f"{workload}-latest.json"):
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(target)
+    return path
+
+
+def draw_chart(out: Path, workload: str, rows: list[dict], stem: str) -> Path:
+    """Grouped bars: seconds (fit, or per epoch for scaling) per model/config per framework."""
+    from matplotlib.figure import Figure
+
+    key, metric = ("model", "fit_s") if workload == "chapter" else ("config", "epoch_s")
+    names = list(dict.fromkeys(r[key] for r in rows))
+    frameworks = list(dict.fromkeys(r["framework"] for r in rows))
+    fig = Figure(figsize=(max(6.0, 1.4 * len(names)), 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / max(1, len(frameworks))
+    for i, fw in enumerate(frameworks):
+        vals = []
+        for name in names:
+            row = next((r for r in rows if r[key] == name and r["framework"] == fw), None)
+            vals.append((row and row["median"][metric]) or 0.0)
+        xs = [j + (i - (len(frameworks) - 1) / 2) * width for j in range(len(names))]
+        ax.bar(xs, vals, width=width, label=fw)
+    devices = sorted({r["device"] for r in rows if r["device"]})
+    tilt = {"rotation": 20, "ha": "right"} if workload == "scaling" else {}
+    ax.set_xticks(range(len(names)), names, **tilt)
+    ax.set_ylabel("fit seconds" if workload == "chapter" else "seconds per epoch")
+    ax.set_title(f"{workload} ({', '.join(devices) or 'no device'})")
+    if workload == "scaling":
+        ax.set_yscale("log")
+    ax.legend()
+    path = out / f"{stem}.png"
+    fig.savefig(path, dpi=110)
+    latest = out / f"{workload}-latest.png"
+    tmp = latest.with_name(f".{latest.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    tmp.replace(latest)
+    return path
