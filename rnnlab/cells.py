@@ -86,7 +86,8 @@ class _CellBase:
         raise NotImplementedError
 
     def _default_activations(self) -> bool:
-        return self.activation == "tanh" and getattr(self, "recurrent_activation", None) == "sigmoid"
+        recurrent = getattr(self, "recurrent_activation", None)
+        return self.activation == "tanh" and recurrent == "sigmoid"
 
     def __call__(self, params: Params, carry: Any, x: jax.Array) -> tuple[Any, jax.Array]:
         """The pure step: ``(params, carry, x (batch, in)) -> (carry, y (batch, units))``."""
@@ -198,8 +199,10 @@ class GRUCell(_CellBase):
     def recur(self, params: Params, carry: jax.Array, xp: jax.Array):
         h = carry
         u = self.units
-        rec_act = _fast_sigmoid if self._default_activations() else activations.get(
-            self.recurrent_activation
+        rec_act = (
+            _fast_sigmoid
+            if self._default_activations()
+            else activations.get(self.recurrent_activation)
         )
         kernel = params["recurrent_kernel"]
         if self.reset_after:
