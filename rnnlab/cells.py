@@ -82,7 +82,14 @@ class _CellBase:
             xp = xp + (bias[0] if bias.ndim == 2 else bias)
         return xp
 
-    def recur(self, params: Params, carry: Any, xp: jax.Array) -> tuple[Any, jax.Array]:
+    def recur(
+        self, params: Params, carry: Any, xp: jax.Array, recurrent_mask: jax.Array | None = None
+    ) -> tuple[Any, jax.Array]:
+        """Carry-dependent part of the step, on projected input ``xp (batch, gates*units)``.
+
+        ``recurrent_mask`` ``(batch, units)`` multiplies the previous output where it
+        enters the recurrent kernel (recurrent dropout).
+        """
         raise NotImplementedError
 
     def _default_activations(self) -> bool:
@@ -111,8 +118,9 @@ class SimpleRNNCell(_CellBase):
             params["bias"] = initializers.get(self.bias_initializer)(k_bias, (self.units,))
         return params
 
-    def recur(self, params: Params, carry: jax.Array, xp: jax.Array):
-        h = self._act()(xp + carry @ params["recurrent_kernel"])
+    def recur(self, params: Params, carry: jax.Array, xp: jax.Array, recurrent_mask=None):
+        h = carry if recurrent_mask is None else carry * recurrent_mask
+        h = self._act()(xp + h @ params["recurrent_kernel"])
         return h, h
 
 
@@ -150,9 +158,11 @@ class LSTMCell(_CellBase):
         zeros = jnp.zeros((batch_size, self.units), jnp.float32)
         return zeros, zeros
 
-    def recur(self, params: Params, carry: tuple[jax.Array, jax.Array], xp: jax.Array):
+    def recur(self, params: Params, carry: tuple[jax.Array, jax.Array], xp, recurrent_mask=None):
         h, c = carry
         u = self.units
+        if recurrent_mask is not None:
+            h = h * recurrent_mask
         z = xp + h @ params["recurrent_kernel"]
         if self._default_activations():
             # One tanh pass over the whole gate vector: sigmoid(v) = (tanh(v/2) + 1) / 2.
@@ -196,8 +206,9 @@ class GRUCell(_CellBase):
             params["bias"] = initializers.get(self.bias_initializer)(k_bias, shape)
         return params
 
-    def recur(self, params: Params, carry: jax.Array, xp: jax.Array):
+    def recur(self, params: Params, carry: jax.Array, xp: jax.Array, recurrent_mask=None):
         h = carry
+        hr = h if recurrent_mask is None else h * recurrent_mask
         u = self.units
         rec_act = (
             _fast_sigmoid
@@ -206,15 +217,15 @@ class GRUCell(_CellBase):
         )
         kernel = params["recurrent_kernel"]
         if self.reset_after:
-            hp = h @ kernel
+            hp = hr @ kernel
             if self.use_bias:
                 hp = hp + params["bias"][1]
             zr = rec_act(xp[:, : 2 * u] + hp[:, : 2 * u])
             z, r = zr[:, :u], zr[:, u:]
             cand = self._act()(xp[:, 2 * u :] + r * hp[:, 2 * u :])
         else:
-            zr = rec_act(xp[:, : 2 * u] + h @ kernel[:, : 2 * u])
+            zr = rec_act(xp[:, : 2 * u] + hr @ kernel[:, : 2 * u])
             z, r = zr[:, :u], zr[:, u:]
-            cand = self._act()(xp[:, 2 * u :] + (r * h) @ kernel[:, 2 * u :])
+            cand = self._act()(xp[:, 2 * u :] + (r * hr) @ kernel[:, 2 * u :])
         h = z * h + (1.0 - z) * cand
         return h, h

@@ -25,6 +25,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from rnnlab import losses, metrics, optimizers, training
 from rnnlab.callbacks import Callback, CallbackList, History
@@ -66,7 +67,7 @@ class Sequential:
         self._keys = KeyStream(seed) if seed is not None else None
         self._compiled: dict[str, Any] | None = None
         self._opt_state: Any = None
-        self._predict_fn = training.make_predict(self.apply)
+        self._predict_fn = jax.jit(self.apply)
         for layer in layers or []:
             self.add(layer)
 
@@ -155,6 +156,42 @@ class Sequential:
         return shape
 
     # -- pure functional core -----------------------------------------------------------
+    def forward(
+        self,
+        params: Any,
+        x: jax.Array,
+        *,
+        training: bool = False,
+        key: jax.Array | None = None,
+        sample_weight: jax.Array | None = None,
+    ) -> tuple[jax.Array, jax.Array | None, dict[str, Any]]:
+        """Pure forward pass returning ``(y, mask, updates)``.
+
+        ``mask`` ``(batch, time)`` marks the output steps that count (``None``
+        without a Masking layer); ``updates`` holds new values of non-trainable
+        weights computed in training (``{layer: {name: array}}``).
+        """
+        mask = None
+        updates: dict[str, Any] = {}
+        for i, layer in enumerate(self.layers):
+            layer_key = None if key is None else jax.random.fold_in(key, i)
+            layer_mask = mask if layer.supports_masking else None
+            if training:
+                y, new = layer.apply_train(
+                    params[layer.name],
+                    x,
+                    key=layer_key,
+                    mask=layer_mask,
+                    sample_weight=sample_weight,
+                )
+                if new:
+                    updates[layer.name] = new
+            else:
+                y = layer.apply(params[layer.name], x, training=False, mask=layer_mask)
+            mask = layer.compute_mask(mask, x)
+            x = y
+        return x, mask, updates
+
     def apply(
         self, params: Any, x: jax.Array, *, training: bool = False, key: jax.Array | None = None
     ) -> jax.Array:
@@ -166,10 +203,20 @@ class Sequential:
             >>> jax.jit(m.apply)(m.params, jnp.ones((4, 3))).shape
             (4, 2)
         """
-        for i, layer in enumerate(self.layers):
-            layer_key = None if key is None else jax.random.fold_in(key, i)
-            x = layer.apply(params[layer.name], x, training=training, key=layer_key)
-        return x
+        return self.forward(params, x, training=training, key=key)[0]
+
+    def trainable_labels(self) -> dict[str, dict[str, str]]:
+        """``"train"`` or ``"freeze"`` for every weight, in the shape of :attr:`params`."""
+        self._require_built("trainable_labels")
+        return {
+            layer.name: {
+                name: "train"
+                if layer.trainable and name not in layer.non_trainable_names
+                else "freeze"
+                for name in self.params[layer.name]
+            }
+            for layer in self.layers
+        }
 
     # -- Keras face ---------------------------------------------------------------------
     def count_params(self) -> int:
@@ -188,9 +235,7 @@ class Sequential:
             )
             for layer in self.layers
         ]
-        trainable = sum(
-            c for layer, (_, _, c) in zip(self.layers, rows, strict=True) if layer.trainable
-        )
+        trainable = sum(layer.count_trainable_params() for layer in self.layers)
         text = format_summary(
             self.name, rows, trainable=trainable, non_trainable=self.count_params() - trainable
         )
@@ -279,14 +324,37 @@ class Sequential:
         names = [n for n, _ in named]
         fns = [f for _, f in named]
         self.optimizer = wrapper if wrapper is not None else tx
+        if wrapper is not None:
+            wrapper._model = self
         self._compiled = {
             "tx": tx,
             "loss": loss_fn,
+            "metric_fns": fns,
             "metric_names": names,
-            "train_epoch": training.make_train_epoch(self.apply, loss_fn, fns, tx),
-            "evaluate": training.make_evaluate(self.apply, loss_fn, fns),
+            "evaluate": training.make_evaluate(self.forward, loss_fn, fns),
+            "labels": None,
         }
         self._opt_state = None
+
+    def _train_epoch_fn(self) -> Any:
+        """The compiled epoch for the current trainable/frozen split (built on first use).
+
+        Frozen weights (non-trainable layers, moving statistics) get no optimizer
+        update: the transformation is wrapped in ``optax.multi_transform``.
+        """
+        compiled = self._compiled
+        labels = self.trainable_labels()
+        if compiled["labels"] != labels:
+            tx = compiled["tx"]
+            if any(v == "freeze" for layer in labels.values() for v in layer.values()):
+                tx = optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
+            compiled["labels"] = labels
+            compiled["effective_tx"] = tx
+            compiled["train_epoch"] = training.make_train_epoch(
+                self.forward, compiled["loss"], compiled["metric_fns"], tx
+            )
+            self._opt_state = None
+        return compiled["train_epoch"]
 
     @property
     def metrics_names(self) -> list[str]:
@@ -371,9 +439,9 @@ class Sequential:
         cbs.set_params(
             {"epochs": epochs, "steps": -(-x.shape[0] // batch_size), "verbose": verbose}
         )
-        tx = compiled["tx"]
+        train_epoch = self._train_epoch_fn()
         if self._opt_state is None:
-            self._opt_state = tx.init(self.params)
+            self._opt_state = compiled["effective_tx"].init(self.params)
         x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
         val_dev = None if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
         fit_key = self._next_key()
@@ -384,7 +452,7 @@ class Sequential:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
                 start = time.perf_counter()
-                result = compiled["train_epoch"](
+                result = train_epoch(
                     self.params,
                     self._opt_state,
                     x_dev,

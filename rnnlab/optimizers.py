@@ -9,7 +9,9 @@ Note: Keras adds ``epsilon`` to ``sqrt(v)`` before bias correction, Optax after;
 with ``epsilon=1e-7`` the difference is below float32 noise after a few steps.
 
 Example:
-    >>> import optax
+    >>> import jax.numpy as jnp
+import jax.numpy as jnp
+import optax
     >>> opt = Adam(learning_rate=0.005)
     >>> isinstance(opt.transform, optax.GradientTransformation)
     True
@@ -19,9 +21,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
 import optax
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "get"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "find_hyperparams",
+    "get",
+]
 
 
 class Optimizer:
@@ -35,9 +49,31 @@ class Optimizer:
         if "lr" in kwargs:
             learning_rate = kwargs.pop("lr")
         self._check_lr(learning_rate)
-        self.learning_rate = float(learning_rate)
+        self._learning_rate = float(learning_rate)
+        self._model: Any = None  # set by Sequential.compile
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+
+    @property
+    def learning_rate(self) -> float:
+        """Current learning rate; once training started, read from the optimizer state."""
+        state = getattr(self._model, "_opt_state", None)
+        if state is not None:
+            hyper = find_hyperparams(state)
+            if hyper is not None:
+                return float(hyper["learning_rate"])
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        """Change the learning rate; takes effect at the next epoch, without recompiling."""
+        self._check_lr(value)
+        self._learning_rate = float(value)
+        state = getattr(self._model, "_opt_state", None)
+        if state is not None:
+            hyper = find_hyperparams(state)
+            if hyper is not None:
+                hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
 
     def _check_lr(self, lr: Any) -> None:
         if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
@@ -51,11 +87,13 @@ class Optimizer:
     @property
     def transform(self) -> optax.GradientTransformation:
         """The Optax transformation, learning rate injected as a hyperparameter."""
-        return optax.inject_hyperparams(self._build)(learning_rate=self.learning_rate)
+        return optax.inject_hyperparams(self._build)(learning_rate=self._learning_rate)
 
     def get_config(self) -> dict[str, Any]:
         """Arguments of this optimizer, as Keras reports them."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        config = {"learning_rate": self._learning_rate}
+        config.update({k: v for k, v in vars(self).items() if not k.startswith("_")})
+        return config
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -206,6 +244,36 @@ class Adagrad(Optimizer):
             initial_accumulator_value=self.initial_accumulator_value,
             eps=self.epsilon,
         )
+
+
+def find_hyperparams(opt_state: Any) -> dict[str, Any] | None:
+    """The ``hyperparams`` dict of the first ``inject_hyperparams`` state inside ``opt_state``.
+
+    Works through ``optax.multi_transform`` and ``chain`` states. The dict is the
+    live one: assigning to it changes the next update (no recompilation).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> state = Adam(0.01).transform.init({"w": jnp.zeros(2)})
+        >>> float(find_hyperparams(state)["learning_rate"])
+        0.01
+    """
+    if hasattr(opt_state, "hyperparams") and isinstance(opt_state.hyperparams, dict):
+        return opt_state.hyperparams
+    children: Any = ()
+    if isinstance(opt_state, dict):
+        children = opt_state.values()
+    elif isinstance(opt_state, tuple | list):
+        children = opt_state
+    elif hasattr(opt_state, "inner_states"):
+        children = opt_state.inner_states.values()
+    elif hasattr(opt_state, "inner_state"):
+        children = (opt_state.inner_state,)
+    for child in children:
+        found = find_hyperparams(child)
+        if found is not None:
+            return found
+    return None
 
 
 _BY_NAME: dict[str, type[Optimizer]] = {

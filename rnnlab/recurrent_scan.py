@@ -27,6 +27,8 @@ def scan(
     return_sequences: bool = True,
     go_backwards: bool = False,
     unroll: int = 1,
+    mask: jax.Array | None = None,
+    recurrent_mask: jax.Array | None = None,
 ) -> tuple[jax.Array, Any]:
     """Run ``cell`` over the time axis of ``xs`` with ``jax.lax.scan``.
 
@@ -38,10 +40,13 @@ def scan(
         params: the cell's parameter pytree.
         xs: inputs, ``(batch, time, features)``.
         initial_carry: starting state; zeros when ``None``.
-        return_sequences: return every step's output, else only the carry.
+        return_sequences: return every step's output, else only the last.
         go_backwards: process the sequence from last to first step; outputs
             are then in processing order, as Keras returns them.
         unroll: steps per loop iteration (``lax.scan``'s ``unroll``).
+        mask: ``(batch, time)`` booleans; at a False step the carry is left
+            unchanged and the output is zero (the last output skips it).
+        recurrent_mask: ``(batch, units)`` passed to ``cell.recur`` (recurrent dropout).
 
     Returns:
         ``(outputs, carry)``: ``outputs`` is ``(batch, time, units)`` when
@@ -50,29 +55,53 @@ def scan(
     batch = xs.shape[0]
     carry = cell.initial_carry(batch) if initial_carry is None else initial_carry
     seq = jnp.swapaxes(xs, 0, 1)  # time-major for the loop
+    steps_mask = None if mask is None else jnp.swapaxes(mask, 0, 1)
     if go_backwards:
         seq = seq[::-1]
+        steps_mask = None if steps_mask is None else steps_mask[::-1]
     if hasattr(cell, "project") and hasattr(cell, "recur"):
         seq = cell.project(params, seq)
-        step_fn = cell.recur
+        if recurrent_mask is None:
+            step_fn = cell.recur
+        else:
+
+            def step_fn(p, c, x):
+                return cell.recur(p, c, x, recurrent_mask)
     else:
         step_fn = cell
 
-    def step(c, x):
+    def plain_step(c, x):
         return step_fn(params, c, x)
 
+    if steps_mask is None:
+        step, inputs = plain_step, seq
+    else:
+
+        def step(c, inp):
+            x, m = inp
+            new_c, y = plain_step(c, x)
+            keep = m[:, None]
+            new_c = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new_c, c)
+            return new_c, jnp.where(keep, y, 0.0)
+
+        inputs = (seq, steps_mask)
+
     if return_sequences:
-        carry, ys = jax.lax.scan(step, carry, seq, unroll=unroll)
+        carry, ys = jax.lax.scan(step, carry, inputs, unroll=unroll)
         return jnp.swapaxes(ys, 0, 1), carry
 
     # Only the last output is wanted: keep it in the loop state instead of
     # stacking every step's output.
-    y_spec = jax.eval_shape(step, carry, seq[0])[1]
+    first = jax.tree.map(lambda a: a[0], inputs)
+    y_spec = jax.eval_shape(step, carry, first)[1]
     y0 = jnp.zeros(y_spec.shape, y_spec.dtype)
 
-    def last_step(state, x):
-        c, _ = state
-        return step(c, x), None
+    def last_step(state, inp):
+        c, y_prev = state
+        c, y = step(c, inp)
+        if steps_mask is not None:
+            y = jnp.where(inp[1][:, None], y, y_prev)
+        return (c, y), None
 
-    (carry, y_last), _ = jax.lax.scan(last_step, (carry, y0), seq, unroll=unroll)
+    (carry, y_last), _ = jax.lax.scan(last_step, (carry, y0), inputs, unroll=unroll)
     return y_last, carry

@@ -7,11 +7,16 @@ batch is padded to the full batch size and its padding carries weight 0, so
 every epoch has the same shapes (no recompilation) while the loss and gradient
 of the partial batch are exactly the mean over its real samples, as in Keras.
 
+The model is seen through ``forward(params, x, *, training, key, sample_weight)
+-> (pred, mask, updates)``: ``mask`` (or ``None``) marks the output time steps
+that count in the loss; ``updates`` replaces non-trainable weights after the
+step (BatchNormalization's moving statistics).
+
 Example:
     >>> import jax, jax.numpy as jnp, optax
-    >>> apply = lambda p, x, training=False, key=None: x @ p["w"]
+    >>> fwd = lambda p, x, training=False, key=None, sample_weight=None: (x @ p["w"], None, {})
     >>> loss = lambda y, p: jnp.mean((y - p) ** 2, axis=-1)
-    >>> epoch = make_train_epoch(apply, loss, [], optax.sgd(0.1))
+    >>> epoch = make_train_epoch(fwd, loss, [], optax.sgd(0.1))
     >>> params = {"w": jnp.zeros((3, 1))}
     >>> x, y = jnp.ones((10, 3)), jnp.ones((10, 1))
     >>> out = epoch(params, optax.sgd(0.1).init(params), x, y, jax.random.key(0), batch_size=4)
@@ -20,23 +25,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-ApplyFn = Callable[..., jax.Array]
+ForwardFn = Callable[..., tuple[jax.Array, jax.Array | None, dict]]
 PerSampleFn = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 class EpochResult(NamedTuple):
     """What one compiled epoch returns (all JAX arrays).
 
-    ``loss``: mean training loss over the samples seen; ``metrics``: one mean per
-    metric; ``finite``: per-batch flags, False where the loss or a gradient was
-    NaN/inf (that batch's update and every later one were skipped).
+    ``loss``: mean training loss; ``metrics``: one mean per metric; ``finite``:
+    per-batch flags, False where the loss or a gradient was NaN/inf (that
+    batch's update and every later one were skipped).
     """
 
     params: Any
@@ -46,12 +50,20 @@ class EpochResult(NamedTuple):
     finite: jax.Array
 
 
-def per_sample(values: jax.Array) -> jax.Array:
-    """Reduce a loss's output to one value per sample: ``(batch, ...) -> (batch,)``."""
+def weighted_sums(
+    values: jax.Array, sample_weight: jax.Array, mask: jax.Array | None
+) -> tuple[jax.Array, jax.Array]:
+    """``(sum of weighted values, sum of weights)`` for a loss's output ``(batch, ...)``.
+
+    Values are weighted by the sample weight ``(batch,)`` and, when given, by the
+    time-step mask ``(batch, time)`` — so padded samples and masked steps do not count.
+    """
     values = jnp.asarray(values)
-    if values.ndim > 1:
-        values = values.reshape(values.shape[0], -1).mean(axis=1)
-    return values
+    weight = sample_weight.reshape((-1,) + (1,) * (values.ndim - 1))
+    if mask is not None and values.ndim >= 2 and values.shape[:2] == mask.shape:
+        weight = weight * mask.reshape(mask.shape + (1,) * (values.ndim - 2))
+    weight = jnp.broadcast_to(weight, values.shape)
+    return jnp.sum(values * weight), jnp.sum(weight)
 
 
 def batch_indices(key: jax.Array, n: int, batch_size: int, shuffle: bool):
@@ -62,9 +74,9 @@ def batch_indices(key: jax.Array, n: int, batch_size: int, shuffle: bool):
     """
     n_batches = -(-n // batch_size)
     order = jax.random.permutation(key, n) if shuffle else jnp.arange(n)
-    pad = n_batches * batch_size - n
-    idx = jnp.concatenate([order, order[:pad]]) if pad else order
-    weight = (jnp.arange(n_batches * batch_size) < n).astype(jnp.float32)
+    slots = jnp.arange(n_batches * batch_size)
+    idx = order[slots % n]  # padding slots repeat real samples...
+    weight = (slots < n).astype(jnp.float32)  # ...with weight 0
     return idx.reshape(n_batches, batch_size), weight.reshape(n_batches, batch_size)
 
 
@@ -73,8 +85,25 @@ def _all_finite(tree: Any) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
+def _merge(params: dict, updates: dict) -> dict:
+    """Copy of ``params`` with the non-trainable ``updates`` (``{layer: {name: value}}``)."""
+    if not updates:
+        return params
+    merged = dict(params)
+    for layer, values in updates.items():
+        merged[layer] = {**params[layer], **values}
+    return merged
+
+
+def _metric_sums(metric_fns, y, pred, wb, mask):
+    sums = [weighted_sums(m(y, pred), wb, mask) for m in metric_fns]
+    if not sums:
+        return jnp.zeros((0,)), jnp.zeros((0,))
+    return jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums])
+
+
 def make_train_epoch(
-    apply_fn: ApplyFn,
+    forward_fn: ForwardFn,
     loss_fn: PerSampleFn,
     metric_fns: Sequence[PerSampleFn],
     tx: optax.GradientTransformation,
@@ -86,10 +115,9 @@ def make_train_epoch(
     """
 
     def batch_loss(params, xb, yb, wb, key):
-        pred = apply_fn(params, xb, training=True, key=key)
-        per = per_sample(loss_fn(yb, pred))
-        count = jnp.maximum(jnp.sum(wb), 1.0)
-        return jnp.sum(per * wb) / count, pred
+        pred, mask, updates = forward_fn(params, xb, training=True, key=key, sample_weight=wb)
+        total, weight = weighted_sums(loss_fn(yb, pred), wb, mask)
+        return total / jnp.maximum(weight, 1e-12), (pred, mask, updates, weight)
 
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
 
@@ -101,10 +129,11 @@ def make_train_epoch(
             params, opt_state, healthy = carry
             i, bidx, wb = batch
             xb, yb = x[bidx], y[bidx]
-            (loss, pred), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(step_key, i))
+            (loss, aux), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(step_key, i))
+            pred, mask, updates, weight = aux
             finite = jnp.isfinite(loss) & _all_finite(grads)
-            updates, new_opt_state = tx.update(grads, opt_state, params)
-            new_params = optax.apply_updates(params, updates)
+            step_updates, new_opt_state = tx.update(grads, opt_state, params)
+            new_params = _merge(optax.apply_updates(params, step_updates), updates)
             # Once a batch is non-finite, keep the last finite weights for the rest.
             keep = healthy & finite
             params, opt_state = jax.tree.map(
@@ -112,27 +141,25 @@ def make_train_epoch(
                 (new_params, new_opt_state),
                 (params, opt_state),
             )
-            sums = [jnp.sum(per_sample(m(yb, pred)) * wb) for m in metric_fns]
-            count = jnp.sum(wb)
-            metric_sums = jnp.stack(sums) if sums else jnp.zeros((0,))
-            return (params, opt_state, keep), (loss * count, metric_sums, finite)
+            m_sums, m_weights = _metric_sums(metric_fns, yb, pred, wb, mask)
+            return (params, opt_state, keep), (loss * weight, weight, m_sums, m_weights, finite)
 
         steps = jnp.arange(idx.shape[0])
-        (params, opt_state, _), (loss_sums, metric_sums, finite) = jax.lax.scan(
+        (params, opt_state, _), outs = jax.lax.scan(
             body, (params, opt_state, jnp.array(True)), (steps, idx, weights)
         )
-        n = x.shape[0]
-        return EpochResult(
-            params, opt_state, jnp.sum(loss_sums) / n, jnp.sum(metric_sums, 0) / n, finite
-        )
+        loss_sums, loss_weights, m_sums, m_weights, finite = outs
+        loss = jnp.sum(loss_sums) / jnp.maximum(jnp.sum(loss_weights), 1e-12)
+        metrics = jnp.sum(m_sums, 0) / jnp.maximum(jnp.sum(m_weights, 0), 1e-12)
+        return EpochResult(params, opt_state, loss, metrics, finite)
 
     return jax.jit(epoch, static_argnames=("batch_size", "shuffle"))
 
 
 def make_evaluate(
-    apply_fn: ApplyFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
+    forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
 ) -> Callable[..., jax.Array]:
-    """Build ``evaluate(params, x, y, *, chunk) -> [loss, *metrics]`` (sample means).
+    """Build ``evaluate(params, x, y, *, chunk) -> [loss, *metrics]`` (weighted means).
 
     The data is processed ``chunk`` samples at a time inside one compiled
     ``lax.scan``, the last chunk padded and masked.
@@ -144,19 +171,14 @@ def make_evaluate(
         def body(_, batch):
             bidx, wb = batch
             xb, yb = x[bidx], y[bidx]
-            pred = apply_fn(params, xb, training=False)
-            values = [loss_fn, *metric_fns]
-            return None, jnp.stack([jnp.sum(per_sample(f(yb, pred)) * wb) for f in values])
+            pred, mask, _ = forward_fn(params, xb, training=False)
+            sums = [weighted_sums(f(yb, pred), wb, mask) for f in [loss_fn, *metric_fns]]
+            return None, (jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums]))
 
-        _, sums = jax.lax.scan(body, None, (idx, weights))
-        return jnp.sum(sums, axis=0) / x.shape[0]
+        _, (sums, counts) = jax.lax.scan(body, None, (idx, weights))
+        return jnp.sum(sums, axis=0) / jnp.maximum(jnp.sum(counts, axis=0), 1e-12)
 
     return jax.jit(evaluate, static_argnames=("chunk",))
-
-
-def make_predict(apply_fn: ApplyFn) -> Callable[[Any, jax.Array], jax.Array]:
-    """Jitted ``predict(params, x) -> y`` on one chunk (shapes cached by ``jit``)."""
-    return jax.jit(partial(apply_fn, training=False))
 
 
 def bucket_size(n: int, cap: int) -> int:

@@ -79,6 +79,10 @@ class Layer:
 
     #: Keras order of the weights returned by ``get_weights``.
     weight_names: tuple[str, ...] = ()
+    #: Weights updated by the forward pass rather than by gradients (e.g. moving averages).
+    non_trainable_names: tuple[str, ...] = ()
+    #: Whether :meth:`apply` uses a ``mask`` (layers that ignore it drop it, as in Keras).
+    supports_masking: bool = False
 
     def __init__(
         self, *, name: str | None = None, input_shape: Any = None, trainable: bool = True, **kwargs
@@ -115,10 +119,34 @@ class Layer:
         return {}
 
     def apply(
-        self, params: Params, x: jax.Array, *, training: bool = False, key: jax.Array | None = None
+        self,
+        params: Params,
+        x: jax.Array,
+        *,
+        training: bool = False,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
     ) -> jax.Array:
-        """Pure forward pass."""
+        """Pure forward pass. ``key`` drives dropout when ``training``; ``mask`` is
+        ``(batch, time)``, True for the steps that count."""
         raise NotImplementedError
+
+    def apply_train(
+        self,
+        params: Params,
+        x: jax.Array,
+        *,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
+        sample_weight: jax.Array | None = None,
+    ) -> tuple[jax.Array, Params]:
+        """Training-mode forward pass returning ``(y, updates)``; ``updates`` holds new
+        values of non-trainable weights. ``sample_weight`` ``(batch,)`` is 0 on padding rows."""
+        return self.apply(params, x, training=True, key=key, mask=mask), {}
+
+    def compute_mask(self, mask: jax.Array | None, x: jax.Array) -> jax.Array | None:
+        """Mask of this layer's output, given its input mask (``(batch, time)`` or None)."""
+        return mask if self.supports_masking else None
 
     # -- shared behaviour ---------------------------------------------------------------
     def build(self, input_shape: Shape) -> Shape:
@@ -163,8 +191,19 @@ class Layer:
         return [np.asarray(params[n]) for n in self.weight_names if n in params]
 
     def count_params(self) -> int:
-        """Number of scalar parameters."""
+        """Number of scalar parameters (trainable and not)."""
         return sum(math.prod(np.shape(w)) for w in self.get_weights())
+
+    def count_trainable_params(self) -> int:
+        """Number of scalar parameters that gradients update."""
+        if not self.trainable:
+            return 0
+        params = self.params
+        return sum(
+            math.prod(np.shape(params[n]))
+            for n in self.weight_names
+            if n in params and n not in self.non_trainable_names
+        )
 
     def __call__(self, x: Any, *, training: bool = False) -> jax.Array:
         """Eager call on a concrete array; builds with fresh weights on first use.

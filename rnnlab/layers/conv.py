@@ -100,7 +100,7 @@ class Conv1D(Layer):
             params["bias"] = self.bias_initializer(k_bias, (self.filters,))
         return params
 
-    def apply(self, params: Params, x: jax.Array, *, training: bool = False, key=None):
+    def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
         if self.padding == "causal":
             padding: Any = [(self.span - 1, 0)]
         else:

@@ -24,6 +24,7 @@ class Dense(Layer):
     """
 
     weight_names = ("kernel", "bias")
+    supports_masking = True
 
     def __init__(
         self,
@@ -61,7 +62,7 @@ class Dense(Layer):
             params["bias"] = self.bias_initializer(k_bias, (self.units,))
         return params
 
-    def apply(self, params: Params, x: jax.Array, *, training: bool = False, key=None):
+    def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
         y = x @ params["kernel"]
         if self.use_bias:
             y = y + params["bias"]

@@ -31,6 +31,14 @@ class RNN(Layer):
         return_state: when called directly, also return the final carry.
         go_backwards: read the sequence from its last step to its first.
         unroll: time steps per loop iteration; an integer ≥ 1 (``True`` unrolls fully).
+        dropout: fraction of input features dropped in training (one mask per
+            sequence, shared by all steps, as Keras does).
+        recurrent_dropout: fraction of the previous output dropped where it enters
+            the recurrent kernel, in training (built-in cells only).
+
+    Masks: a ``(batch, time)`` mask (from :class:`~rnnlab.layers.Masking`) makes
+    masked steps leave the state unchanged; with ``return_sequences`` the mask
+    flows on to the next layer and to the loss.
 
     Example:
         >>> import numpy as np
@@ -48,6 +56,8 @@ class RNN(Layer):
         return_state: bool = False,
         go_backwards: bool = False,
         unroll: int | bool = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -60,6 +70,18 @@ class RNN(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.unroll = unroll
+        self.dropout = _rate(dropout, "dropout", self.describe())
+        self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", self.describe())
+        if self.recurrent_dropout and not hasattr(cell, "recur"):
+            raise ValueError(
+                f"{self.describe()}: recurrent_dropout needs a cell with a "
+                "recur(params, carry, xp, recurrent_mask) method"
+            )
+
+    supports_masking = True
+
+    def compute_mask(self, mask, x):
+        return mask if self.return_sequences else None
 
     def check_input_shape(self, shape: Shape) -> None:
         self._expect_ndim(shape, 3, "(batch, time, features)")
@@ -75,8 +97,18 @@ class RNN(Layer):
     def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
         return self.cell.init(key, input_shape[-1])
 
-    def _run(self, params: Params, x: jax.Array, initial_state: Any = None):
+    def _run(self, params, x, initial_state=None, *, training=False, key=None, mask=None):
         unroll = x.shape[1] if self.unroll is True else max(int(self.unroll), 1)
+        recurrent_mask = None
+        if training and key is not None and (self.dropout or self.recurrent_dropout):
+            k_in, k_rec = jax.random.split(key)
+            if self.dropout:
+                keep = jax.random.bernoulli(k_in, 1.0 - self.dropout, (x.shape[0], x.shape[-1]))
+                x = x * (keep / (1.0 - self.dropout))[:, None, :]
+            if self.recurrent_dropout:
+                rate = self.recurrent_dropout
+                keep = jax.random.bernoulli(k_rec, 1.0 - rate, (x.shape[0], self.units))
+                recurrent_mask = keep / (1.0 - rate)
         return scan(
             self.cell,
             params,
@@ -85,11 +117,13 @@ class RNN(Layer):
             return_sequences=self.return_sequences,
             go_backwards=self.go_backwards,
             unroll=unroll,
+            mask=mask,
+            recurrent_mask=recurrent_mask,
         )
 
-    def apply(self, params: Params, x: jax.Array, *, training: bool = False, key=None):
+    def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
         """``(batch, time, features)`` → ``(batch, units)`` or ``(batch, time, units)``."""
-        return self._run(params, x)[0]
+        return self._run(params, x, training=training, key=key, mask=mask)[0]
 
     def apply_with_state(self, params: Params, x: jax.Array, initial_state: Any = None):
         """Return ``(output, final_carry)``; start from ``initial_state`` when given."""
@@ -104,6 +138,12 @@ class RNN(Layer):
             return y
         states = list(carry) if isinstance(carry, tuple) else [carry]
         return [y, *states]
+
+
+def _rate(value: Any, arg: str, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: {arg} must be a number in [0, 1), got {value!r}")
+    return float(value)
 
 
 def _name_layer(layer: Layer, kwargs: dict[str, Any]) -> str:
@@ -154,6 +194,8 @@ class SimpleRNN(RNN):
         return_state: bool = False,
         go_backwards: bool = False,
         unroll: int | bool = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -164,7 +206,16 @@ class SimpleRNN(RNN):
                 owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
             ),
         )
-        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)
+        super().__init__(
+            cell,
+            return_sequences,
+            return_state,
+            go_backwards,
+            unroll,
+            dropout,
+            recurrent_dropout,
+            **kwargs,
+        )
 
 
 class LSTM(RNN):
@@ -192,6 +243,8 @@ class LSTM(RNN):
         return_state: bool = False,
         go_backwards: bool = False,
         unroll: int | bool = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -205,7 +258,16 @@ class LSTM(RNN):
                 owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
             ),
         )
-        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)
+        super().__init__(
+            cell,
+            return_sequences,
+            return_state,
+            go_backwards,
+            unroll,
+            dropout,
+            recurrent_dropout,
+            **kwargs,
+        )
 
 
 class GRU(RNN):
@@ -235,6 +297,8 @@ class GRU(RNN):
         return_state: bool = False,
         go_backwards: bool = False,
         unroll: int | bool = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -248,4 +312,13 @@ class GRU(RNN):
                 owner, activation, kernel_initializer, recurrent_initializer, bias_initializer
             ),
         )
-        super().__init__(cell, return_sequences, return_state, go_backwards, unroll, **kwargs)
+        super().__init__(
+            cell,
+            return_sequences,
+            return_state,
+            go_backwards,
+            unroll,
+            dropout,
+            recurrent_dropout,
+            **kwargs,
+        )

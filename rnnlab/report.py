@@ -1,0 +1,276 @@
+"""Write a chapter run to a folder: ``results.json``, ``report.md`` and PNG figures.
+
+The folder is replaced atomically: :func:`stage_folder` creates a temporary
+sibling ``<out>.tmp-<pid>`` (which also proves the location is writable),
+:func:`write_report` fills it, and :func:`publish_folder` swaps it into place —
+the previous report is moved aside, the new one renamed in, the old one deleted —
+so a report that looks complete always is, and an old one survives until then.
+:func:`discard_folder` removes the staging folder after a failure.
+
+Example:
+    >>> staging = stage_folder("reports/chapter")  # doctest: +SKIP
+    >>> write_report(run, staging)  # doctest: +SKIP
+    >>> publish_folder(staging, "reports/chapter")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rnnlab import plotting
+from rnnlab.chapter import CHAPTER_MSE, ChapterRun, ModelResult
+
+__all__ = [
+    "discard_folder",
+    "publish_folder",
+    "render_markdown",
+    "results_dict",
+    "stage_folder",
+    "write_figures",
+    "write_report",
+]
+
+MARKERS = ("results.json", "report.md")
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 epoch"``, ``"15 epochs"``.
+
+    Example:
+        >>> plural(2, "epoch")
+        '2 epochs'
+    """
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def results_dict(run: ChapterRun) -> dict[str, Any]:
+    """The content of ``results.json``.
+
+    Example:
+        >>> results_dict(run)["models"][0]["name"]  # doctest: +SKIP
+        'naive'
+    """
+    return {
+        "models": [
+            {
+                "name": r.name,
+                "params": r.params,
+                "val_mse": r.val_mse,
+                "test_mse": r.test_mse,
+                "train_seconds": round(r.train_seconds, 3),
+            }
+            for r in run.results
+        ],
+        "seed": run.config.seed,
+        "epochs": run.config.epochs,
+        "quick": run.config.quick,
+        "n_series": run.config.n_series,
+        "total_train_seconds": round(run.total_train_seconds, 3),
+        "chapter_val_mse": dict(CHAPTER_MSE),
+        "versions": dict(run.versions),
+    }
+
+
+def _forecast_axes(run: ChapterRun, result: ModelResult):
+    split = run.dataset(result.horizon)
+    y_true = split.y_val[0, 0] if result.horizon == 1 else split.y_val[0]
+    y_pred = result.forecast[0] if result.horizon == 1 else result.forecast
+    ax = plotting.plot_series(split.x_val[0, :, 0], y_true, y_pred)
+    ax.set_title(f"{result.name}: first validation series", fontsize=16)
+    return ax
+
+
+def write_figures(run: ChapterRun, folder: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """Save every figure as PNG in ``folder``; return file names grouped by section.
+
+    Sections: ``"series"``, ``"mse"`` and one per model name (naive included).
+
+    Example:
+        >>> write_figures(run, "reports/chapter")["lstm"]  # doctest: +SKIP
+        ['lstm_loss.png', 'lstm_forecast.png']
+    """
+    folder = Path(folder)
+    figures: dict[str, list[str]] = {}
+
+    def save(section: str, fig: Any, filename: str) -> None:
+        plotting.save_figure(fig, folder / filename)
+        figures.setdefault(section, []).append(filename)
+
+    save("series", plotting.plot_series_grid(run.single.x_val, run.single.y_val, 3), "series.png")
+    for r in run.results:
+        if r.history:
+            save(r.name, plotting.plot_loss(r.history), f"{r.name}_loss.png")
+        save(r.name, _forecast_axes(run, r), f"{r.name}_forecast.png")
+    names = [r.name for r in run.results]
+    bars = plotting.plot_mse_bars(names, [r.val_mse for r in run.results], reference=CHAPTER_MSE)
+    save("mse", bars, "mse_by_model.png")
+    return figures
+
+
+def _ratio(result: ModelResult) -> str:
+    ref = result.chapter_mse
+    return f"{result.val_mse / ref:.2f}" if ref else "–"
+
+
+def _results_table(run: ChapterRun) -> list[str]:
+    lines = [
+        "| model | params | val MSE | chapter val MSE | ratio | test MSE | train s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in run.results:
+        ref = f"{r.chapter_mse:.5f}" if r.chapter_mse else "–"
+        secs = f"{r.train_seconds:.1f}" if r.name != "naive" else "–"
+        lines.append(
+            f"| {r.name} | {r.params:,} | {r.val_mse:.5f} | {ref} | {_ratio(r)} "
+            f"| {r.test_mse:.5f} | {secs} |"
+        )
+    return lines
+
+
+def _image(caption: str, filename: str) -> str:
+    return f"![{caption}]({filename})"
+
+
+def render_markdown(run: ChapterRun, figures: dict[str, list[str]]) -> str:
+    """The text of ``report.md``: results table, chapter comparison, summaries, figures.
+
+    Example:
+        >>> render_markdown(run, write_figures(run, folder)).startswith("# ")  # doctest: +SKIP
+        True
+    """
+    cfg = run.config
+    n_train = run.single.x_train.shape[0]
+    n_val, n_test = run.single.x_val.shape[0], run.single.x_test.shape[0]
+    mode = " (quick mode: a small data set for a first look; not comparable)" if cfg.quick else ""
+    out = [
+        "# Recurrent neural networks: the chapter reproduced with rnnlab",
+        "",
+        f"Generated by `rnnlab chapter` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{mode}.",
+        "",
+        f"- seed {cfg.seed}, {plural(cfg.epochs, 'epoch')}, batch size 32, loss MSE, Adam",
+        f"- data: {cfg.n_series:,} series per data set, split {n_train:,} / {n_val:,} / "
+        f"{n_test:,} (train / validation / test), 50 input steps, 1 or 10 targets",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in run.versions.items()),
+        "",
+        "## Results",
+        "",
+        *_results_table(run),
+        "",
+        f"Total training time: {run.total_train_seconds:.1f} s "
+        f"(data, training and scoring {run.wall_seconds:.1f} s). "
+        "*ratio* is validation MSE over the chapter's (tf.keras 2.0); a single run's "
+        "MSE is noisy, so ratios within about ±15% are agreement.",
+        "",
+        _image("Validation MSE by model, chapter values as markers", "mse_by_model.png"),
+        "",
+        "## Data",
+        "",
+        "Three series of the single-step validation set, with the value to predict:",
+        "",
+        _image("Three validation series", "series.png"),
+        "",
+    ]
+    for r in run.results:
+        out += [f"## {r.name}", ""]
+        ref = f" (chapter {r.chapter_mse:.5f})" if r.chapter_mse else ""
+        trained = f", trained in {r.train_seconds:.1f} s" if r.name != "naive" else ""
+        desc = r.description if r.name == "naive" else f"`{r.description}`"
+        out += [
+            f"{desc}: validation MSE {r.val_mse:.5f}{ref}, test MSE {r.test_mse:.5f}{trained}.",
+            "",
+        ]
+        if r.summary:
+            out += ["```", r.summary, "```", ""]
+        for filename in figures.get(r.name, []):
+            kind = "training loss" if filename.endswith("_loss.png") else "forecast"
+            out += [_image(f"{r.name} {kind}", filename), ""]
+    return "\n".join(out)
+
+
+def write_report(run: ChapterRun, folder: str | os.PathLike[str]) -> Path:
+    """Write ``results.json``, the figures and ``report.md`` into ``folder``; return report.md.
+
+    Example:
+        >>> write_report(run, "reports/chapter")  # doctest: +SKIP
+        PosixPath('reports/chapter/report.md')
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results_dict(run), indent=2) + "\n"
+    (folder / "results.json").write_text(text, encoding="utf-8")
+    figures = write_figures(run, folder)
+    report = folder / "report.md"
+    report.write_text(render_markdown(run, figures), encoding="utf-8")
+    return report
+
+
+def _is_replaceable(path: Path) -> bool:
+    """An existing folder may be replaced only if it is empty or an earlier report."""
+    return not any(path.iterdir()) or any((path / m).is_file() for m in MARKERS)
+
+
+def stage_folder(out: str | os.PathLike[str]) -> Path:
+    """Create the empty staging folder ``<out>.tmp-<pid>`` next to ``out`` (parents too).
+
+    Raises:
+        ValueError: ``out`` exists but is a file, or a folder that is not a report.
+        OSError: the location cannot be written (read-only, parent is a file, …).
+
+    Example:
+        >>> stage_folder("reports/chapter").name  # doctest: +SKIP
+        'chapter.tmp-1234'
+    """
+    out = Path(out).absolute()
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{existing} is a file, not a folder")
+    if out.is_dir() and not _is_replaceable(out):
+        raise ValueError(
+            f"{out} exists and is not an rnnlab report (no results.json); "
+            "choose another folder or remove it first"
+        )
+    staging = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging.mkdir()
+    return staging
+
+
+def publish_folder(staging: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Replace ``out`` by ``staging``: old report aside, new one in, old one deleted.
+
+    Example:
+        >>> publish_folder("reports/chapter.tmp-1234", "reports/chapter")  # doctest: +SKIP
+        PosixPath('/home/me/reports/chapter')
+    """
+    staging, out = Path(staging), Path(out).absolute()
+    old = None
+    if out.exists():
+        old = out.with_name(f"{out.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def discard_folder(staging: str | os.PathLike[str]) -> None:
+    """Delete a staging folder (after a failure); missing folders are fine.
+
+    Example:
+        >>> discard_folder("reports/chapter.tmp-1234")  # doctest: +SKIP
+    """
+    shutil.rmtree(staging, ignore_errors=True)
