@@ -65,6 +65,7 @@ class Sequential:
         self.optimizer: Any = None
         self.history: History | None = None
         self._keys = KeyStream(seed) if seed is not None else None
+        self._declared_input: Shape | None = None
         self._compiled: dict[str, Any] | None = None
         self._opt_state: Any = None
         self._predict_fn = jax.jit(self.apply)
@@ -85,6 +86,12 @@ class Sequential:
         """
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected an rnnlab layer, got {layer!r}")
+        if getattr(layer, "is_input_layer", False):
+            # Input(shape=...) only declares the input shape, as in Keras.
+            if self.layers:
+                raise ValueError("Sequential.add: an Input layer must come first")
+            self._declared_input = layer.input_shape_arg
+            return
         if any(existing.name == layer.name for existing in self.layers):
             raise ValueError(
                 f"Sequential.add: a layer named {layer.name!r} is already in model "
@@ -101,14 +108,17 @@ class Sequential:
         if self.params is not None:
             self.output_shape = layer.build(self.output_shape)
             self.params[layer.name] = layer.init_params(self._next_key(), layer.input_shape)
-        elif len(self.layers) == 1 and layer.input_shape_arg is not None:
-            self.build(layer.input_shape_arg)
+        elif len(self.layers) == 1 and (layer.input_shape_arg or self._declared_input):
+            self.build(layer.input_shape_arg or self._declared_input)
 
     def build(self, input_shape: Any = None) -> None:
         """Create every layer's parameters for inputs of ``input_shape`` (batch axis included)."""
         if not self.layers:
             raise ValueError(f"model {self.name!r} has no layers to build")
-        shape = tuple(input_shape) if input_shape is not None else self.layers[0].input_shape_arg
+        if input_shape is not None:
+            shape = tuple(input_shape)
+        else:
+            shape = self.layers[0].input_shape_arg or self._declared_input
         if shape is None:
             raise ValueError(
                 f"model {self.name!r} is not built: give the first layer an input_shape, "
@@ -465,6 +475,14 @@ class Sequential:
                 self.params, self._opt_state = result.params, result.opt_state
                 if not finite.all():
                     bad = int(np.argmin(finite))
+                    if any(getattr(cb, "terminate_on_nan", False) for cb in cbs.callbacks):
+                        print(
+                            f"Epoch {epoch + 1}, batch {bad + 1}: invalid loss, terminating "
+                            "training (the model keeps the last finite weights)"
+                        )
+                        cbs.on_epoch_end(epoch, {"loss": float("nan")})
+                        self.stop_training = True
+                        break
                     raise FloatingPointError(
                         f"fit: the loss became NaN or infinite at epoch {epoch + 1}, batch "
                         f"{bad + 1}; training stopped and the model keeps the last finite "
