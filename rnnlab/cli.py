@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"small data ({chapter.QUICK_SERIES} series per set) and "
         f"{chapter.QUICK_EPOCHS} epochs: seconds, for tests and a first look",
     )
+    sub.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not keep compiled programs on disk (by default they are cached in "
+        "$RNNLAB_CACHE_DIR or ~/.cache/rnnlab/jax, so later runs skip compilation)",
+    )
     sub.set_defaults(subparser=sub)
     return parser
 
@@ -255,6 +261,11 @@ def run_chapter_command(args: argparse.Namespace) -> int:
             reason = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
         return _error(f"cannot write the report to --out {args.out!r}: {reason}")
 
+    if not getattr(args, "no_cache", False):
+        try:
+            rnnlab.utils.enable_compilation_cache()
+        except OSError as exc:  # a read-only home is no reason to stop
+            print(f"{CHAPTER_PROG}: note: compilation cache off ({exc})", file=sys.stderr)
     console = Console(file=sys.stdout, highlight=False)
     if not console.is_terminal:
         console = Console(file=sys.stdout, highlight=False, width=100)

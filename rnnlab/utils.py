@@ -8,14 +8,23 @@ initialization and shuffle reproducible.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import jax
 import numpy as np
 
-__all__ = ["KeyStream", "clear_session", "next_key", "set_random_seed", "unique_name"]
+__all__ = [
+    "KeyStream",
+    "clear_session",
+    "enable_compilation_cache",
+    "next_key",
+    "set_random_seed",
+    "unique_name",
+]
 
 
 class KeyStream:
@@ -101,3 +110,28 @@ def clear_session() -> None:
         >>> clear_session()
     """
     _name_counts.clear()
+
+
+def enable_compilation_cache(path: str | os.PathLike[str] | None = None) -> Path:
+    """Keep compiled XLA programs on disk so later runs skip compilation.
+
+    ``path`` defaults to ``$RNNLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/rnnlab/jax``
+    (``~/.cache/rnnlab/jax``). It is JAX's persistent compilation cache: global
+    to the process, so rnnlab does not turn it on by itself; ``rnnlab chapter``
+    does unless given ``--no-cache``. Returns the folder used.
+
+    Example:
+        >>> enable_compilation_cache("/tmp/rnnlab-cache")  # doctest: +SKIP
+        PosixPath('/tmp/rnnlab-cache')
+    """
+    if path is None:
+        env = os.environ.get("RNNLAB_CACHE_DIR")
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        path = env or base / "rnnlab" / "jax"
+    folder = Path(path).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    # Small models compile in well under a second: cache them all.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder
