@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SeriesSplit", "chapter_datasets", "generate_time_series", "split_series"]
+__all__ = [
+    "SeriesSplit",
+    "chapter_datasets",
+    "generate_time_series",
+    "seq2seq_datasets",
+    "seq2seq_targets",
+    "split_series",
+]
 
 SeedLike = int | np.random.Generator | None
 
@@ -224,3 +231,66 @@ def chapter_datasets(
         split_series(single, horizon=1, n_train=n_train, n_val=n_val),
         split_series(multi, horizon=10, n_train=n_train, n_val=n_val),
     )
+
+
+def seq2seq_targets(series: np.ndarray, n_steps: int, horizon: int = 10) -> np.ndarray:
+    """Targets for sequence-to-sequence forecasting: the next ``horizon`` values at every step.
+
+    ``Y[:, t, k] = series[:, t + 1 + k, 0]`` for ``t < n_steps`` and ``k < horizon``
+    (Hands-On ML, ch. 15): at each input step the model forecasts the following
+    ``horizon`` values, so it gets a training signal at every step, not only the last.
+
+    Args:
+        series: ``(batch, >= n_steps + horizon, features)``; the first feature is forecast.
+        n_steps: number of input steps.
+        horizon: values forecast at each step.
+
+    Returns:
+        ``(batch, n_steps, horizon)`` float32.
+
+    Example:
+        >>> s = np.arange(6, dtype=np.float32).reshape(1, 6, 1)
+        >>> seq2seq_targets(s, n_steps=3, horizon=2)[0]
+        array([[1., 2.],
+               [2., 3.],
+               [3., 4.]], dtype=float32)
+    """
+    func = "seq2seq_targets"
+    n_steps = _check_int(func, "n_steps", n_steps, 1)
+    horizon = _check_int(func, "horizon", horizon, 1)
+    series = np.asarray(series)
+    if series.ndim != 3:
+        raise ValueError(
+            f"{func}: series must be 3-D (batch, time, features), got shape {series.shape}"
+        )
+    if series.shape[1] < n_steps + horizon:
+        raise ValueError(
+            f"{func}: series has {series.shape[1]} steps, need at least "
+            f"n_steps + horizon = {n_steps + horizon}"
+        )
+    targets = np.empty((series.shape[0], n_steps, horizon), np.float32)
+    for k in range(horizon):
+        targets[:, :, k] = series[:, k + 1 : k + 1 + n_steps, 0]
+    return targets
+
+
+def seq2seq_datasets(
+    seed: SeedLike = None, n_series: int = 10_000, n_steps: int = 50, horizon: int = 10
+) -> SeriesSplit:
+    """The sequence-to-sequence data set: ``n_series`` series of ``n_steps + horizon`` values.
+
+    Inputs ``x_*`` are ``(rows, n_steps, 1)``; targets ``y_*`` are
+    ``(rows, n_steps, horizon)`` from :func:`seq2seq_targets`, split 70% / 20% / 10%.
+    The last step's targets ``y[:, -1]`` are the plain ``horizon``-step forecast.
+
+    Example:
+        >>> d = seq2seq_datasets(seed=0, n_series=100)
+        >>> d.x_train.shape, d.y_train.shape
+        ((70, 50, 1), (70, 50, 10))
+    """
+    func = "seq2seq_datasets"
+    n_series = _check_int(func, "n_series", n_series, 10)
+    series = generate_time_series(n_series, n_steps + horizon, seed)
+    x, y = series[:, :n_steps], seq2seq_targets(series, n_steps, horizon)
+    a, b = n_series * 7 // 10, n_series * 9 // 10
+    return SeriesSplit(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:])

@@ -232,3 +232,30 @@ def test_chapter_datasets_rejects_too_few_series():
         ValueError, match=r"^chapter_datasets: n_series must be an integer >= 10, got 9$"
     ):
         chapter_datasets(seed=0, n_series=9)
+
+
+def test_seq2seq_targets_are_the_next_values_at_every_step():
+    from rnnlab.data import seq2seq_targets
+
+    series = np.arange(2 * 8, dtype=np.float32).reshape(2, 8, 1)
+    y = seq2seq_targets(series, n_steps=5, horizon=3)
+    assert y.shape == (2, 5, 3)
+    # step t forecasts series[t+1 .. t+3]
+    np.testing.assert_array_equal(y[1, 2], [11.0, 12.0, 13.0])
+    np.testing.assert_array_equal(y[:, -1], series[:, 5:8, 0])
+
+
+def test_seq2seq_targets_rejects_short_series():
+    from rnnlab.data import seq2seq_targets
+
+    with pytest.raises(ValueError, match="need at least n_steps \\+ horizon = 12"):
+        seq2seq_targets(np.zeros((1, 11, 1)), n_steps=2, horizon=10)
+
+
+def test_seq2seq_datasets_split_and_last_step_targets():
+    from rnnlab.data import generate_time_series, seq2seq_datasets
+
+    d = seq2seq_datasets(seed=3, n_series=100, n_steps=20, horizon=4)
+    assert d.x_train.shape == (70, 20, 1) and d.y_val.shape == (20, 20, 4)
+    series = generate_time_series(100, 24, seed=3)
+    np.testing.assert_array_equal(d.y_test[:, -1], series[90:, 20:24, 0])
