@@ -68,7 +68,7 @@ class Sequential:
         self._declared_input: Shape | None = None
         self._compiled: dict[str, Any] | None = None
         self._opt_state: Any = None
-        self._predict_fn = jax.jit(self.apply)
+        self._predict_fn = jax.jit(self._predict_chunk)
         for layer in layers or []:
             self.add(layer)
 
@@ -174,14 +174,14 @@ class Sequential:
         training: bool = False,
         key: jax.Array | None = None,
         sample_weight: jax.Array | None = None,
+        mask: jax.Array | None = None,
     ) -> tuple[jax.Array, jax.Array | None, dict[str, Any]]:
         """Pure forward pass returning ``(y, mask, updates)``.
 
         ``mask`` ``(batch, time)`` marks the output steps that count (``None``
-        without a Masking layer); ``updates`` holds new values of non-trainable
-        weights computed in training (``{layer: {name: array}}``).
+        without a Masking layer or an input ``mask``); ``updates`` holds new values
+        of non-trainable weights computed in training (``{layer: {name: array}}``).
         """
-        mask = None
         updates: dict[str, Any] = {}
         for i, layer in enumerate(self.layers):
             layer_key = None if key is None else jax.random.fold_in(key, i)
@@ -534,13 +534,32 @@ class Sequential:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(names, values, strict=True)))
         return values if compiled["metric_names"] else values[0]
 
+    def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
+        return self.forward(params, x, mask=mask)[0]
+
+    def _time_padding(self, x: np.ndarray) -> int:
+        """Steps to left-pad ``x`` with so its length falls in a bucket of 16 (0 if unsafe).
+
+        Left padding with a mask is exact only when every layer honours masks
+        (recurrent, Dense, …): masked steps leave an RNN's state untouched. It lets
+        iterative forecasting (append a prediction, predict again) reuse one
+        compiled function per 16 lengths instead of compiling for each length.
+        """
+        if x.ndim != 3 or self.input_shape is None or self.input_shape[1] is not None:
+            return 0
+        if not all(layer.supports_masking for layer in self.layers):
+            return 0
+        return -x.shape[1] % 16
+
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Forward pass in inference mode; returns a NumPy array.
 
         Inputs are processed in chunks of ``batch_size`` samples (an automatic size
         when ``None``), the last chunk padded, so calls with same-shaped input —
         and with any number of samples up to the chunk size's power-of-two bucket —
-        reuse one compiled function.
+        reuse one compiled function. For models whose layers all honour masks, the
+        time axis is also left-padded (masked) to a multiple of 16 steps, so growing
+        sequences in iterative forecasting do not recompile at every call.
 
         Example:
             >>> from rnnlab.layers import Dense
@@ -554,6 +573,11 @@ class Sequential:
             chunk = training.default_chunk(n, x.shape[1] if x.ndim > 2 else None)
         else:
             chunk = positive_int_arg(batch_size, "batch_size", "predict")
+        steps, lead = (x.shape[1], self._time_padding(x)) if x.ndim == 3 else (0, 0)
+        mask = None
+        if lead:
+            x = np.concatenate([np.zeros((n, lead, x.shape[2]), np.float32), x], axis=1)
+            mask = np.broadcast_to(np.arange(lead + steps) >= lead, (chunk, lead + steps))
         outputs = []
         for start in range(0, n, chunk):
             part = x[start : start + chunk]
@@ -561,7 +585,10 @@ class Sequential:
             if real < chunk:
                 pad = np.zeros((chunk - real, *part.shape[1:]), np.float32)
                 part = np.concatenate([part, pad])
-            outputs.append(np.asarray(self._predict_fn(self.params, part))[:real])
+            out = np.asarray(self._predict_fn(self.params, part, mask))[:real]
+            if lead and out.ndim == 3 and out.shape[1] == lead + steps:
+                out = out[:, lead:]  # drop the padded steps of sequence outputs
+            outputs.append(out)
         return np.concatenate(outputs)
 
     def __call__(self, x: Any, training: bool = False) -> jax.Array:
