@@ -452,6 +452,9 @@ class Sequential:
         train_epoch = self._train_epoch_fn()
         if self._opt_state is None:
             self._opt_state = compiled["effective_tx"].init(self.params)
+            if isinstance(self.optimizer, optimizers.Optimizer):
+                # The transformation was built at compile time: keep a rate set since.
+                self.optimizer.learning_rate = self.optimizer._learning_rate
         x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
         val_dev = None if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
         fit_key = self._next_key()

@@ -9,9 +9,7 @@ Note: Keras adds ``epsilon`` to ``sqrt(v)`` before bias correction, Optax after;
 with ``epsilon=1e-7`` the difference is below float32 noise after a few steps.
 
 Example:
-    >>> import jax.numpy as jnp
-import jax.numpy as jnp
-import optax
+    >>> import optax
     >>> opt = Adam(learning_rate=0.005)
     >>> isinstance(opt.transform, optax.GradientTransformation)
     True
@@ -255,7 +253,7 @@ def find_hyperparams(opt_state: Any) -> dict[str, Any] | None:
     Example:
         >>> import jax.numpy as jnp
         >>> state = Adam(0.01).transform.init({"w": jnp.zeros(2)})
-        >>> float(find_hyperparams(state)["learning_rate"])
+        >>> round(float(find_hyperparams(state)["learning_rate"]), 6)
         0.01
     """
     if hasattr(opt_state, "hyperparams") and isinstance(opt_state.hyperparams, dict):
