@@ -70,9 +70,9 @@ class _CellBase:
         }
         return params, k_bias
 
-    def initial_carry(self, batch_size: int) -> Any:
+    def initial_carry(self, batch_size: int, dtype: Any = jnp.float32) -> Any:
         """Zero state: ``(batch_size, units)``."""
-        return jnp.zeros((batch_size, self.units), jnp.float32)
+        return jnp.zeros((batch_size, self.units), dtype)
 
     def project(self, params: Params, x: jax.Array) -> jax.Array:
         """Input part of the step for any leading axes: ``(..., in) -> (..., gates*units)``."""
@@ -153,9 +153,11 @@ class LSTMCell(_CellBase):
             params["bias"] = bias
         return params
 
-    def initial_carry(self, batch_size: int) -> tuple[jax.Array, jax.Array]:
+    def initial_carry(
+        self, batch_size: int, dtype: Any = jnp.float32
+    ) -> tuple[jax.Array, jax.Array]:
         """``(h, c)``, each ``(batch_size, units)`` zeros."""
-        zeros = jnp.zeros((batch_size, self.units), jnp.float32)
+        zeros = jnp.zeros((batch_size, self.units), dtype)
         return zeros, zeros
 
     def recur(self, params: Params, carry: tuple[jax.Array, jax.Array], xp, recurrent_mask=None):

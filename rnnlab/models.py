@@ -102,14 +102,23 @@ class Sequential:
                 f"Sequential.add: input_shape is only for the first layer; "
                 f"{layer.describe()} was given {format_shape(layer.input_shape_arg)}"
             )
+        if self.params is not None:
+            # Build first: a layer that does not fit leaves the model as it was.
+            output_shape = layer.build(self.output_shape)
+            params = layer.init_params(self._next_key(), layer.input_shape)
+            self.params = {**self.params, layer.name: params}
+            self.output_shape = output_shape
         layer._model = self
         self.layers.append(layer)
-        self._compiled_layers = None
-        if self.params is not None:
-            self.output_shape = layer.build(self.output_shape)
-            self.params[layer.name] = layer.init_params(self._next_key(), layer.input_shape)
-        elif len(self.layers) == 1 and (layer.input_shape_arg or self._declared_input):
-            self.build(layer.input_shape_arg or self._declared_input)
+        if self.params is None and len(self.layers) == 1:
+            declared = layer.input_shape_arg or self._declared_input
+            if declared is not None:
+                try:
+                    self.build(declared)
+                except Exception:
+                    self.layers.pop()
+                    layer._model = None
+                    raise
 
     def build(self, input_shape: Any = None) -> None:
         """Create every layer's parameters for inputs of ``input_shape`` (batch axis included)."""
@@ -144,22 +153,26 @@ class Sequential:
             first = self.layers[0] if self.layers else None
             if first is None:
                 raise ValueError(f"{where}: model {self.name!r} has no layers")
-            self.build((None, *x.shape[1:]))
+            # Any sequence length, as with input_shape=(None, features).
+            shape = (None, *x.shape[1:])
+            if len(shape) >= 3:
+                shape = (None, None, *shape[2:])
+            self.build(shape)
         want = self.input_shape
         if len(x.shape) != len(want):
-            self.layers[0].check_input_shape((None, *x.shape[1:]))
+            self.layers[0].check_input_shape(tuple(x.shape))
             raise ValueError(
                 f"{where}: {arg} has shape {x.shape}, expected {len(want)}-D input like "
                 f"{format_shape(want)}"
             )
         for i, (w, g) in enumerate(zip(want[1:], x.shape[1:], strict=True)):
             if w is not None and w != g:
-                axis = "features" if i == len(want) - 2 else f"axis {i + 1}"
+                axis = "features" if i == len(want) - 2 else f"steps on axis {i + 1}"
                 raise ValueError(
                     f"{where}: {arg} has shape {x.shape}, but the model expects "
                     f"{format_shape(want)}: {w} {axis}, got {g}"
                 )
-        shape: Shape = (None, *x.shape[1:])
+        shape: Shape = tuple(x.shape)
         for layer in self.layers:
             layer.check_input_shape(shape)
             shape = layer.compute_output_shape(shape)
@@ -249,7 +262,8 @@ class Sequential:
         text = format_summary(
             self.name, rows, trainable=trainable, non_trainable=self.count_params() - trainable
         )
-        (print_fn or print)(text)
+        for line in text.split("\n"):  # one call per line, as tf.keras 2 does
+            (print_fn or print)(line)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or position."""
@@ -552,6 +566,8 @@ class Sequential:
             return 0
         if not all(layer.supports_masking for layer in self.layers):
             return 0
+        if any(getattr(layer, "go_backwards", False) for layer in self.layers):
+            return 0  # outputs come in processing order: the padding would lead
         return -x.shape[1] % 16
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 __all__ = [
@@ -74,7 +75,7 @@ class Optimizer:
                 hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
 
     def _check_lr(self, lr: Any) -> None:
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
+        if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or not lr > 0:
             raise ValueError(
                 f"{type(self).__name__}: learning_rate must be a positive number, got {lr!r}"
             )

@@ -53,7 +53,13 @@ def scan(
         ``return_sequences``, else the last step's output ``(batch, units)``.
     """
     batch = xs.shape[0]
-    carry = cell.initial_carry(batch) if initial_carry is None else initial_carry
+    if initial_carry is None:
+        try:
+            carry = cell.initial_carry(batch, dtype=xs.dtype)
+        except TypeError:  # a custom cell without the dtype argument
+            carry = cell.initial_carry(batch)
+    else:
+        carry = initial_carry
     seq = jnp.swapaxes(xs, 0, 1)  # time-major for the loop
     steps_mask = None if mask is None else jnp.swapaxes(mask, 0, 1)
     if go_backwards:

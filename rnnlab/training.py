@@ -131,9 +131,9 @@ def make_train_epoch(
             xb, yb = x[bidx], y[bidx]
             (loss, aux), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(step_key, i))
             pred, mask, updates, weight = aux
-            finite = jnp.isfinite(loss) & _all_finite(grads)
             step_updates, new_opt_state = tx.update(grads, opt_state, params)
             new_params = _merge(optax.apply_updates(params, step_updates), updates)
+            finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(new_params)
             # Once a batch is non-finite, keep the last finite weights for the rest.
             keep = healthy & finite
             params, opt_state = jax.tree.map(
