@@ -22,11 +22,13 @@ from rnnlab import (
     optimizers,
     utils,
 )
+from rnnlab.layers import Input
 from rnnlab.models import Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Input",
     "Sequential",
     "activations",
     "callbacks",

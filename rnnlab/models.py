@@ -290,6 +290,11 @@ class Sequential:
             raise ValueError(f"set_weights: expected {expected} arrays, got {len(weights)}")
         new = {}
         for layer in self.layers:
+            if hasattr(layer, "weights_to_params"):  # wrappers with nested params
+                n = len(layer.get_weights())
+                new[layer.name] = layer.weights_to_params(self.params[layer.name], weights[:n])
+                del weights[:n]
+                continue
             new[layer.name] = dict(self.params[layer.name])
             for wname in layer.weight_names:
                 if wname not in new[layer.name]:

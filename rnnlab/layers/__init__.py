@@ -2,11 +2,44 @@
 
 Example:
     >>> from rnnlab.layers import SimpleRNN, Dense, LSTM, GRU, Conv1D
+    >>> from rnnlab.layers import Bidirectional, TimeDistributed, Masking, Dropout
 """
 
 from rnnlab.layers.base import Layer
 from rnnlab.layers.conv import Conv1D
+from rnnlab.layers.core import (
+    Activation,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    RepeatVector,
+    Reshape,
+)
 from rnnlab.layers.dense import Dense
+from rnnlab.layers.masking import Masking
+from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from rnnlab.layers.wrappers import Bidirectional, TimeDistributed
 
-__all__ = ["GRU", "LSTM", "RNN", "Conv1D", "Dense", "Layer", "SimpleRNN"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Activation",
+    "BatchNormalization",
+    "Bidirectional",
+    "Conv1D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "Layer",
+    "LayerNormalization",
+    "Masking",
+    "RepeatVector",
+    "Reshape",
+    "SimpleRNN",
+    "TimeDistributed",
+]

@@ -220,7 +220,8 @@ class Layer:
             self._params = self.init_params(next_key(), shape)
         else:
             self.check_input_shape((None, *x.shape[1:]))
-        return self.apply(self.params, x, training=training)
+        key = next_key() if training else None
+        return self.apply(self.params, x, training=training, key=key)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"

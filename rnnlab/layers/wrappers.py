@@ -1,0 +1,447 @@
+"""Layer wrappers: ``TimeDistributed`` (a layer on every time step) and ``Bidirectional``
+(a recurrent layer run both ways).
+
+Example:
+    >>> from rnnlab.models import Sequential
+    >>> from rnnlab.layers import LSTM, Dense
+    >>> m = Sequential([Bidirectional(LSTM(20, return_sequences=True), input_shape=(None, 1)),
+    ...                 TimeDistributed(Dense(10))])
+    >>> m.output_shape, m.count_params()
+    ((None, None, 10), 3930)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnlab.layers.base import Layer, Params, Shape, format_shape
+from rnnlab.layers.recurrent import RNN
+
+__all__ = ["Bidirectional", "TimeDistributed"]
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+class _WrappedParams:
+    """Stands in for a model so that a wrapped layer's ``params`` (and so its
+    ``get_weights``) reads from its wrapper's parameters, at ``key`` when given."""
+
+    def __init__(self, wrapper: Layer, inner: Layer, key: str | None = None) -> None:
+        self.wrapper = wrapper
+        self.inner = inner
+        self.key = key
+
+    @property
+    def params(self) -> dict[str, Any] | None:
+        try:
+            params = self.wrapper.params
+        except ValueError:  # the wrapper is not built yet
+            return None
+        return {self.inner.name: params if self.key is None else params[self.key]}
+
+
+def _check_free(layer: Layer, owner: str) -> None:
+    if layer._model is not None:
+        raise ValueError(
+            f"{owner}: {layer.describe()} already belongs to a model or wrapper; "
+            "wrap a new layer instead"
+        )
+
+
+def _adopt_input_shape(layer: Layer, kwargs: dict[str, Any]) -> None:
+    # Keras-style code sometimes gives input_shape to the wrapped layer: honour it.
+    if (
+        layer.input_shape_arg is not None
+        and kwargs.get("input_shape") is None
+        and "batch_input_shape" not in kwargs
+    ):
+        kwargs["input_shape"] = layer.input_shape_arg[1:]
+
+
+def _put_weights(layer: Layer, params: Params, weights: Sequence[Any]) -> Params:
+    """Copy of ``params`` with ``weights`` (in ``layer``'s ``get_weights`` order) in place."""
+    if hasattr(layer, "weights_to_params"):
+        return layer.weights_to_params(params, weights)
+    names = [n for n in layer.weight_names if n in params]
+    if len(weights) != len(names):
+        raise ValueError(
+            f"{layer.describe()}: expected {len(names)} weight arrays, got {len(weights)}"
+        )
+    new = dict(params)
+    for name, value in zip(names, weights, strict=True):
+        value = np.asarray(value, np.float32)
+        if value.shape != tuple(params[name].shape):
+            raise ValueError(
+                f"{layer.describe()}: weight {name!r} must have shape "
+                f"{tuple(params[name].shape)}, got {value.shape}"
+            )
+        new[name] = jnp.asarray(value)
+    return new
+
+
+class TimeDistributed(Layer):
+    """Apply ``layer`` to every time step independently (the same weights at every step).
+
+    The input ``(batch, time, ...)`` is reshaped to ``(batch*time, ...)``, passed
+    through ``layer``, and reshaped back. The parameters are ``layer``'s (same
+    names, shapes and count). A ``(batch, time)`` mask passes through; in training
+    it also makes masked steps count as zero-weight rows for the inner layer
+    (e.g. BatchNormalization's batch statistics).
+
+    Args:
+        layer: the layer to apply at each step, e.g. ``Dense(10)``.
+
+    Shapes: ``(batch, time, *inner_in)`` → ``(batch, time, *inner_out)``.
+
+    Example:
+        >>> from rnnlab.models import Sequential
+        >>> from rnnlab.layers import Dense
+        >>> m = Sequential([TimeDistributed(Dense(10), input_shape=(None, 20))])
+        >>> m.output_shape, m.count_params()
+        ((None, None, 10), 210)
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"TimeDistributed: layer must be an rnnlab layer such as Dense(10), got {layer!r}"
+            )
+        _adopt_input_shape(layer, kwargs)
+        super().__init__(**kwargs)
+        _check_free(layer, self.describe())
+        self.layer = layer
+        self.trainable = self.trainable and layer.trainable
+        # The parameters are the inner layer's: same names, same frozen ones.
+        self.weight_names = layer.weight_names
+        self.non_trainable_names = layer.non_trainable_names
+        layer._model = _WrappedParams(self, layer)
+
+    @staticmethod
+    def _inner_shape(shape: Shape) -> Shape:
+        return (None, *shape[2:])
+
+    def check_input_shape(self, shape: Shape) -> None:
+        if len(shape) < 3:
+            raise ValueError(
+                f"{self.describe()}: expected input of shape (batch, time, ...) (at least 3-D) "
+                f"to apply {self.layer.describe()} at every time step, got a {len(shape)}-D "
+                f"input of shape {format_shape(shape)}"
+            )
+        self.layer.check_input_shape(self._inner_shape(shape))
+
+    def build(self, input_shape: Shape) -> Shape:
+        self.check_input_shape(input_shape)
+        self.layer.build(self._inner_shape(input_shape))
+        return super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        out = self.layer.compute_output_shape(self._inner_shape(input_shape))
+        return (input_shape[0], input_shape[1], *out[1:])
+
+    def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
+        return self.layer.init_params(key, self._inner_shape(input_shape))
+
+    def compute_mask(self, mask: jax.Array | None, x: jax.Array) -> jax.Array | None:
+        return mask
+
+    def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
+        """``(batch, time, ...)`` → ``(batch, time, ...)``, ``layer`` applied at each step."""
+        b, t = x.shape[:2]
+        y = self.layer.apply(params, x.reshape(b * t, *x.shape[2:]), training=training, key=key)
+        return y.reshape(b, t, *y.shape[1:])
+
+    def apply_train(
+        self,
+        params: Params,
+        x: jax.Array,
+        *,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
+        sample_weight: jax.Array | None = None,
+    ) -> tuple[jax.Array, Params]:
+        b, t = x.shape[:2]
+        weight = None if sample_weight is None else jnp.repeat(sample_weight, t)
+        if mask is not None:
+            step = mask.reshape(b * t).astype(x.dtype)
+            weight = step if weight is None else weight * step
+        y, updates = self.layer.apply_train(
+            params, x.reshape(b * t, *x.shape[2:]), key=key, sample_weight=weight
+        )
+        return y.reshape(b, t, *y.shape[1:]), updates
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The inner layer's weights, in its order."""
+        return self.layer.get_weights()
+
+    def count_params(self) -> int:
+        return self.layer.count_params()
+
+    def count_trainable_params(self) -> int:
+        return self.layer.count_trainable_params() if self.trainable else 0
+
+    def weights_to_params(self, params: Params, weights: Sequence[Any]) -> Params:
+        """Copy of ``params`` with ``weights`` (in :meth:`get_weights` order) in place."""
+        return _put_weights(self.layer, params, weights)
+
+
+def _removeprefix(name: str, prefix: str) -> str:
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+def _clone(layer: RNN, name: str, go_backwards: bool) -> RNN:
+    """A fresh, unbuilt copy of ``layer`` with a new name and direction."""
+    skip = ("_model", "_params")
+    state = copy.deepcopy({k: v for k, v in vars(layer).items() if k not in skip})
+    new = object.__new__(type(layer))
+    new.__dict__.update(state)
+    new.__dict__.update(
+        name=name,
+        go_backwards=go_backwards,
+        input_shape_arg=None,
+        input_shape=None,
+        output_shape=None,
+        _model=None,
+        _params=None,
+    )
+    return new
+
+
+class Bidirectional(Layer):
+    """Run a recurrent layer forwards and a copy of it backwards, and merge the outputs.
+
+    The forward copy is named ``forward_<name>`` and the backward copy (``go_backwards``
+    flipped) ``backward_<name>``, as in Keras; both start from fresh weights. With
+    ``return_sequences`` the backward outputs are flipped back to the input's time
+    order before merging, so step ``t`` of the output sees the whole sequence.
+    Masks go to both directions (the backward layer reads them reversed with the
+    sequence). Parameters ``{"forward": ..., "backward": ...}``; ``get_weights``
+    gives the forward weights, then the backward ones.
+
+    Args:
+        layer: a recurrent layer (:class:`~rnnlab.layers.RNN`, e.g. ``LSTM(20)``).
+        merge_mode: ``"concat"`` (units doubled), ``"sum"``, ``"mul"``, ``"ave"``, or
+            ``None`` (called directly it returns ``[forward, backward]``; not usable
+            inside a Sequential).
+        backward_layer: optional recurrent layer to use for the backward direction;
+            it must have the opposite ``go_backwards`` and the same
+            ``return_sequences``/``return_state``.
+
+    Shapes: ``(batch, time, features)`` → ``(batch, 2*units)`` for ``"concat"``
+    (``(batch, time, 2*units)`` with ``return_sequences``), ``units`` otherwise.
+
+    Example:
+        >>> from rnnlab.models import Sequential
+        >>> from rnnlab.layers import LSTM
+        >>> m = Sequential([Bidirectional(LSTM(20), input_shape=(None, 1))])
+        >>> m.output_shape, m.count_params()
+        ((None, 40), 3520)
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        layer: RNN,
+        merge_mode: str | None = "concat",
+        backward_layer: RNN | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(layer, Layer):
+            _adopt_input_shape(layer, kwargs)
+        super().__init__(**kwargs)
+        owner = self.describe()
+        if not isinstance(layer, RNN):
+            what = layer.describe() if isinstance(layer, Layer) else repr(layer)
+            raise ValueError(
+                f"{owner}: layer must be a recurrent layer (an RNN such as LSTM(20), GRU(20) "
+                f"or SimpleRNN(20)), got {what}"
+            )
+        if merge_mode not in MERGE_MODES:
+            valid = ", ".join(repr(m) for m in MERGE_MODES)
+            raise ValueError(f"{owner}: unknown merge_mode {merge_mode!r}; expected one of {valid}")
+        self.merge_mode = merge_mode
+        forward = _clone(
+            layer, "forward_" + _removeprefix(layer.name, "forward_"), layer.go_backwards
+        )
+        if backward_layer is None:
+            backward = _clone(
+                layer, "backward_" + _removeprefix(layer.name, "backward_"), not layer.go_backwards
+            )
+        else:
+            if not isinstance(backward_layer, RNN):
+                what = (
+                    backward_layer.describe()
+                    if isinstance(backward_layer, Layer)
+                    else repr(backward_layer)
+                )
+                raise ValueError(f"{owner}: backward_layer must be a recurrent layer, got {what}")
+            _check_free(backward_layer, owner)
+            if backward_layer.go_backwards == layer.go_backwards:
+                raise ValueError(
+                    f"{owner}: layer and backward_layer must have different go_backwards, "
+                    f"both have go_backwards={layer.go_backwards}"
+                )
+            for attr in ("return_sequences", "return_state"):
+                if getattr(backward_layer, attr) != getattr(layer, attr):
+                    raise ValueError(
+                        f"{owner}: layer and backward_layer must have the same {attr}, got "
+                        f"{getattr(layer, attr)} and {getattr(backward_layer, attr)}"
+                    )
+            backward = backward_layer
+        if merge_mode in ("sum", "mul", "ave") and forward.units != backward.units:
+            raise ValueError(
+                f"{owner}: merge_mode={merge_mode!r} needs both directions to have the same "
+                f"units, got {forward.units} and {backward.units}"
+            )
+        self.forward_layer = forward
+        self.backward_layer = backward
+        forward._model = _WrappedParams(self, forward, "forward")
+        backward._model = _WrappedParams(self, backward, "backward")
+        self.return_sequences = forward.return_sequences
+        self.return_state = forward.return_state
+        self.trainable = self.trainable and layer.trainable
+
+    @property
+    def go_backwards(self) -> bool:
+        """Whether the outputs come in reversed time order: only when the wrapped layer
+        itself had ``go_backwards=True`` (then both merged halves are reversed, as in Keras)."""
+        return self.forward_layer.go_backwards
+
+    # -- shapes -------------------------------------------------------------------------
+    def check_input_shape(self, shape: Shape) -> None:
+        self.forward_layer.check_input_shape(shape)
+        self.backward_layer.check_input_shape(shape)
+
+    def build(self, input_shape: Shape) -> Shape:
+        if self.merge_mode is None and self._model is not None:
+            raise ValueError(
+                f"{self.describe()}: merge_mode=None gives two outputs, which a Sequential "
+                "cannot pass on; use merge_mode='concat', 'sum', 'mul' or 'ave'"
+            )
+        self.check_input_shape(input_shape)
+        self.forward_layer.build(input_shape)
+        self.backward_layer.build(input_shape)
+        return super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        f = self.forward_layer.compute_output_shape(input_shape)
+        if self.merge_mode == "concat":
+            b = self.backward_layer.compute_output_shape(input_shape)
+            return (*f[:-1], f[-1] + b[-1])
+        return f
+
+    def compute_mask(self, mask: jax.Array | None, x: jax.Array) -> jax.Array | None:
+        return mask if self.return_sequences else None
+
+    # -- parameters ---------------------------------------------------------------------
+    def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
+        k_forward, k_backward = jax.random.split(key)
+        return {
+            "forward": self.forward_layer.init_params(k_forward, input_shape),
+            "backward": self.backward_layer.init_params(k_backward, input_shape),
+        }
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Forward weights then backward weights, each in Keras order."""
+        return self.forward_layer.get_weights() + self.backward_layer.get_weights()
+
+    def count_params(self) -> int:
+        return self.forward_layer.count_params() + self.backward_layer.count_params()
+
+    def count_trainable_params(self) -> int:
+        if not self.trainable:
+            return 0
+        return (
+            self.forward_layer.count_trainable_params()
+            + self.backward_layer.count_trainable_params()
+        )
+
+    def weights_to_params(self, params: Params, weights: Sequence[Any]) -> Params:
+        """Copy of ``params`` with ``weights`` (in :meth:`get_weights` order) in place."""
+        weights = list(weights)
+        n_forward = len(self.forward_layer.get_weights())
+        n_backward = len(self.backward_layer.get_weights())
+        if len(weights) != n_forward + n_backward:
+            raise ValueError(
+                f"{self.describe()}: expected {n_forward + n_backward} weight arrays, "
+                f"got {len(weights)}"
+            )
+        return {
+            "forward": _put_weights(self.forward_layer, params["forward"], weights[:n_forward]),
+            "backward": _put_weights(self.backward_layer, params["backward"], weights[n_forward:]),
+        }
+
+    # -- forward pass -------------------------------------------------------------------
+    @staticmethod
+    def _keys(key: jax.Array | None) -> tuple[jax.Array | None, jax.Array | None]:
+        if key is None:
+            return None, None
+        return jax.random.fold_in(key, 0), jax.random.fold_in(key, 1)
+
+    def _merge(self, y: jax.Array, y_rev: jax.Array) -> Any:
+        if self.return_sequences:
+            y_rev = jnp.flip(y_rev, axis=1)
+        if self.merge_mode == "concat":
+            return jnp.concatenate([y, y_rev], axis=-1)
+        if self.merge_mode == "sum":
+            return y + y_rev
+        if self.merge_mode == "mul":
+            return y * y_rev
+        if self.merge_mode == "ave":
+            return (y + y_rev) / 2.0
+        return y, y_rev
+
+    def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
+        """``(batch, time, features)`` → merged outputs (see the class docstring)."""
+        k_forward, k_backward = self._keys(key)
+        y = self.forward_layer.apply(
+            params["forward"], x, training=training, key=k_forward, mask=mask
+        )
+        y_rev = self.backward_layer.apply(
+            params["backward"], x, training=training, key=k_backward, mask=mask
+        )
+        return self._merge(y, y_rev)
+
+    def apply_with_state(
+        self, params: Params, x: jax.Array, initial_state: Any = None
+    ) -> tuple[Any, list[jax.Array]]:
+        """``(merged output, [*forward states, *backward states])``; ``initial_state``
+        is that list (the first half for the forward layer), or ``None`` for zeros."""
+        states_f = states_b = None
+        if initial_state is not None:
+            initial_state = list(initial_state)
+            half = len(initial_state) // 2
+            states_f = _as_carry(initial_state[:half])
+            states_b = _as_carry(initial_state[half:])
+        y, carry_f = self.forward_layer.apply_with_state(params["forward"], x, states_f)
+        y_rev, carry_b = self.backward_layer.apply_with_state(params["backward"], x, states_b)
+        return self._merge(y, y_rev), _as_list(carry_f) + _as_list(carry_b)
+
+    def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None) -> Any:
+        """Eager call; returns ``[output, *states]`` with ``return_state`` (Keras's order:
+        forward states then backward ones) and ``[forward, backward]`` with ``merge_mode=None``."""
+        y = super().__call__(x, training=training)
+        if self.return_state or initial_state is not None:
+            x = jnp.asarray(x, jnp.float32)
+            y, states = self.apply_with_state(self.params, x, initial_state)
+        out = list(y) if self.merge_mode is None else [y]
+        if self.return_state:
+            return out + states
+        return out if self.merge_mode is None else y
+
+
+def _as_list(carry: Any) -> list[jax.Array]:
+    return list(carry) if isinstance(carry, tuple | list) else [carry]
+
+
+def _as_carry(states: list[Any]) -> Any:
+    states = [jnp.asarray(s, jnp.float32) for s in states]
+    return tuple(states) if len(states) > 1 else states[0]
