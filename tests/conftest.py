@@ -1,5 +1,7 @@
 """Shared fixtures for the core-library tests."""
 
+import os
+
 import jax
 import pytest
 
@@ -23,3 +25,16 @@ def fresh_names():
     rnnlab.utils.clear_session()
     yield
     rnnlab.utils.clear_session()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_compilation_cache(tmp_path_factory):
+    """`rnnlab chapter` turns on JAX's persistent compilation cache; keep the tests'
+    entries out of the user's ~/.cache."""
+    previous = os.environ.get("RNNLAB_CACHE_DIR")
+    os.environ["RNNLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("jax-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("RNNLAB_CACHE_DIR", None)
+    else:
+        os.environ["RNNLAB_CACHE_DIR"] = previous

@@ -306,3 +306,16 @@ def test_python_dash_m_runs_the_quick_chapter(tmp_path):
     assert re.search(r"^\[basic_rnn\] epoch 2/2 loss \d\.\d{4} val_loss", proc.stdout, re.M)
     assert proc.stdout.strip().splitlines()[-1] == f"Report: {out / 'report.md'}"
     assert {p.name for p in out.iterdir()} == expected_files(["basic_rnn"])
+
+
+def test_no_cache_flag_leaves_the_compilation_cache_off(monkeypatch, tmp_path):
+    import rnnlab
+    from rnnlab import cli
+
+    calls = []
+    monkeypatch.setattr(rnnlab.utils, "enable_compilation_cache", lambda: calls.append(1))
+    args = ["chapter", "--quick", "--models", "naive", "--out", str(tmp_path / "r")]
+    assert cli.main([*args, "--no-cache"]) == 0
+    assert calls == []
+    assert cli.main(args) == 0
+    assert calls == [1]
