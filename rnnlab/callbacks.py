@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rnnlab.optimizers import find_inject_state
+
 __all__ = [
     "CSVLogger",
     "Callback",
@@ -221,26 +223,6 @@ def _snapshot(params: Any) -> Any:
     return jax.tree.map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, params)
 
 
-def _inject_state(opt_state: Any) -> Any:
-    """The first ``optax.inject_hyperparams`` state inside ``opt_state`` (or ``None``)."""
-    if hasattr(opt_state, "hyperparams") and isinstance(opt_state.hyperparams, dict):
-        return opt_state
-    children: Any = ()
-    if isinstance(opt_state, dict):
-        children = opt_state.values()
-    elif isinstance(opt_state, tuple | list):
-        children = opt_state
-    elif hasattr(opt_state, "inner_states"):
-        children = opt_state.inner_states.values()
-    elif hasattr(opt_state, "inner_state"):
-        children = (opt_state.inner_state,)
-    for child in children:
-        found = _inject_state(child)
-        if found is not None:
-            return found
-    return None
-
-
 def _lr_holder(model: Any, owner: str) -> Any:
     """Where the model's learning rate can be read and written.
 
@@ -260,7 +242,7 @@ def _lr_holder(model: Any, owner: str) -> Any:
         )
     if not isinstance(opt, optax.GradientTransformation) and hasattr(opt, "learning_rate"):
         return opt
-    state = _inject_state(getattr(model, "_opt_state", None))
+    state = find_inject_state(getattr(model, "_opt_state", None))
     if state is not None and "learning_rate" in state.hyperparams:
         if "learning_rate" in (getattr(state, "hyperparams_states", None) or {}):
             raise ValueError(

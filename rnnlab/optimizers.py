@@ -33,6 +33,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "find_hyperparams",
+    "find_inject_state",
     "get",
 ]
 
@@ -245,20 +246,19 @@ class Adagrad(Optimizer):
         )
 
 
-def find_hyperparams(opt_state: Any) -> dict[str, Any] | None:
-    """The ``hyperparams`` dict of the first ``inject_hyperparams`` state inside ``opt_state``.
+def find_inject_state(opt_state: Any) -> Any:
+    """The first ``optax.inject_hyperparams`` state inside ``opt_state``, or ``None``.
 
-    Works through ``optax.multi_transform`` and ``chain`` states. The dict is the
-    live one: assigning to it changes the next update (no recompilation).
+    Looks through ``optax.multi_transform`` and ``chain`` states.
 
     Example:
         >>> import jax.numpy as jnp
         >>> state = Adam(0.01).transform.init({"w": jnp.zeros(2)})
-        >>> round(float(find_hyperparams(state)["learning_rate"]), 6)
-        0.01
+        >>> sorted(find_inject_state(state).hyperparams)
+        ['learning_rate']
     """
     if hasattr(opt_state, "hyperparams") and isinstance(opt_state.hyperparams, dict):
-        return opt_state.hyperparams
+        return opt_state
     children: Any = ()
     if isinstance(opt_state, dict):
         children = opt_state.values()
@@ -269,10 +269,25 @@ def find_hyperparams(opt_state: Any) -> dict[str, Any] | None:
     elif hasattr(opt_state, "inner_state"):
         children = (opt_state.inner_state,)
     for child in children:
-        found = find_hyperparams(child)
+        found = find_inject_state(child)
         if found is not None:
             return found
     return None
+
+
+def find_hyperparams(opt_state: Any) -> dict[str, Any] | None:
+    """The live ``hyperparams`` dict of :func:`find_inject_state`'s state, or ``None``.
+
+    Assigning to it changes the next update (no recompilation).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> state = Adam(0.01).transform.init({"w": jnp.zeros(2)})
+        >>> round(float(find_hyperparams(state)["learning_rate"]), 6)
+        0.01
+    """
+    state = find_inject_state(opt_state)
+    return None if state is None else state.hyperparams
 
 
 _BY_NAME: dict[str, type[Optimizer]] = {
