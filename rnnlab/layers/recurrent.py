@@ -95,7 +95,11 @@ class RNN(Layer):
         return (input_shape[0], self.units)
 
     def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
-        return self.cell.init(key, input_shape[-1])
+        params = self.cell.init(key, input_shape[-1])
+        # Keras order for the built-in names, then any other weights a custom cell has.
+        known = tuple(n for n in RNN.weight_names if n in params)
+        self.weight_names = known + tuple(n for n in params if n not in known)
+        return params
 
     def _run(self, params, x, initial_state=None, *, training=False, key=None, mask=None):
         unroll = x.shape[1] if self.unroll is True else max(int(self.unroll), 1)
