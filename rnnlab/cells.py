@@ -28,7 +28,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from rnnlab import activations, initializers
+from rnnlab import activations, fused, initializers
 
 Params = dict[str, jax.Array]
 
@@ -181,6 +181,17 @@ class LSTMCell(_CellBase):
         h = o * self._act()(c)
         return (h, c), h
 
+    def run_sequence(self, params: Params, carry: Any, xp: jax.Array):
+        """All steps at once with a hand-written backward pass (:mod:`rnnlab.fused`).
+
+        ``xp`` is the projected input ``(time, batch, 4u)``; returns ``(hs, carry)``,
+        or ``None`` when the activations are not the defaults.
+        """
+        if not self._default_activations():
+            return None
+        hs, h, c = fused.lstm_sequence(params["recurrent_kernel"], xp, *carry)
+        return hs, (h, c)
+
 
 @dataclass(frozen=True)
 class GRUCell(_CellBase):
@@ -231,3 +242,16 @@ class GRUCell(_CellBase):
             cand = self._act()(xp[:, 2 * u :] + (r * hr) @ kernel[:, 2 * u :])
         h = z * h + (1.0 - z) * cand
         return h, h
+
+    def run_sequence(self, params: Params, carry: jax.Array, xp: jax.Array):
+        """All steps at once with a hand-written backward pass (:mod:`rnnlab.fused`).
+
+        ``xp`` is the projected input ``(time, batch, 3u)``; returns ``(hs, h)``, or
+        ``None`` unless ``reset_after`` with the default activations.
+        """
+        if not (self.reset_after and self._default_activations()):
+            return None
+        kernel = params["recurrent_kernel"]
+        bias = params["bias"][1] if self.use_bias else jnp.zeros(kernel.shape[1], kernel.dtype)
+        hs, h = fused.gru_sequence(kernel, bias, xp, carry)
+        return hs, h

@@ -67,6 +67,11 @@ def scan(
         steps_mask = None if steps_mask is None else steps_mask[::-1]
     if hasattr(cell, "project") and hasattr(cell, "recur"):
         seq = cell.project(params, seq)
+        if steps_mask is None and recurrent_mask is None and hasattr(cell, "run_sequence"):
+            fast = cell.run_sequence(params, carry, seq)
+            if fast is not None:  # built-in cell with a hand-written backward pass
+                ys, carry = fast
+                return (jnp.swapaxes(ys, 0, 1) if return_sequences else ys[-1]), carry
         if recurrent_mask is None:
             step_fn = cell.recur
         else:

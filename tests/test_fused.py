@@ -1,0 +1,92 @@
+"""Hand-written LSTM/GRU backward passes against autodiff of the plain cells."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+from jax.test_util import check_grads
+
+from rnnlab.cells import GRUCell, LSTMCell
+from rnnlab.fused import gru_sequence, lstm_sequence
+from rnnlab.recurrent_scan import scan
+
+U, B, T = 3, 2, 6
+
+
+def _normal(i, shape):
+    return jax.random.normal(jax.random.key(i), shape, jnp.float64)
+
+
+def _max_diff(a, b):
+    return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(a, b, strict=True))
+
+
+def _weighted_sum(outputs):
+    # A loss that touches every output, so every cotangent is non-zero.
+    return sum(jnp.sum(o * _normal(10 + k, o.shape)) for k, o in enumerate(outputs))
+
+
+def _lstm_by_autodiff(kernel, xp, h0, c0):
+    cell = LSTMCell(U, activation=jnp.tanh)  # a callable activation takes the plain path
+    (h, c), hs = jax.lax.scan(
+        lambda s, x: cell.recur({"recurrent_kernel": kernel}, s, x), (h0, c0), xp
+    )
+    return hs, h, c
+
+
+def _gru_by_autodiff(kernel, bias, xp, h0):
+    cell = GRUCell(U, activation=jnp.tanh)
+    params = {"recurrent_kernel": kernel, "bias": jnp.stack([jnp.zeros_like(bias), bias])}
+    h, hs = jax.lax.scan(lambda s, x: cell.recur(params, s, x), h0, xp)
+    return hs, h
+
+
+def test_lstm_sequence_values_and_gradients(x64):
+    args = (
+        _normal(0, (U, 4 * U)),
+        _normal(1, (T, B, 4 * U)),
+        _normal(2, (B, U)),
+        _normal(3, (B, U)),
+    )
+    assert _max_diff(lstm_sequence(*args), _lstm_by_autodiff(*args)) < 1e-12
+    grad = jax.grad(lambda *a: _weighted_sum(lstm_sequence(*a)), argnums=(0, 1, 2, 3))
+    grad_ref = jax.grad(lambda *a: _weighted_sum(_lstm_by_autodiff(*a)), argnums=(0, 1, 2, 3))
+    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
+    check_grads(lstm_sequence, args, order=1, modes=["rev"])
+
+
+def test_gru_sequence_values_and_gradients(x64):
+    args = (
+        _normal(4, (U, 3 * U)),
+        _normal(5, (3 * U,)),
+        _normal(6, (T, B, 3 * U)),
+        _normal(7, (B, U)),
+    )
+    assert _max_diff(gru_sequence(*args), _gru_by_autodiff(*args)) < 1e-12
+    grad = jax.grad(lambda *a: _weighted_sum(gru_sequence(*a)), argnums=(0, 1, 2, 3))
+    grad_ref = jax.grad(lambda *a: _weighted_sum(_gru_by_autodiff(*a)), argnums=(0, 1, 2, 3))
+    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
+    check_grads(gru_sequence, args, order=1, modes=["rev"])
+
+
+@pytest.mark.parametrize("cell", [LSTMCell(U), GRUCell(U)], ids=["lstm", "gru"])
+def test_scan_takes_the_fused_path_only_without_mask(cell):
+    params = cell.init(jax.random.key(0), 2)
+    xs = jax.random.normal(jax.random.key(1), (B, T, 2))
+    carry = cell.initial_carry(B)
+    assert (
+        cell.run_sequence(params, carry, cell.project(params, jnp.swapaxes(xs, 0, 1))) is not None
+    )
+    jaxpr = str(jax.make_jaxpr(lambda p: scan(cell, p, xs))(params))
+    assert "custom_vjp_call" in jaxpr
+    mask = jnp.ones((B, T), bool)
+    masked = str(jax.make_jaxpr(lambda p: scan(cell, p, xs, mask=mask))(params))
+    assert "custom_vjp_call" not in masked
+
+
+def test_gru_without_reset_after_or_custom_activations_has_no_fused_path():
+    params = GRUCell(U, reset_after=False).init(jax.random.key(0), 2)
+    xp = jnp.zeros((T, B, 3 * U))
+    assert GRUCell(U, reset_after=False).run_sequence(params, jnp.zeros((B, U)), xp) is None
+    lstm = LSTMCell(U, recurrent_activation="hard_sigmoid")
+    p = lstm.init(jax.random.key(0), 2)
+    assert lstm.run_sequence(p, lstm.initial_carry(B), jnp.zeros((T, B, 4 * U))) is None
