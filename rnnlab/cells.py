@@ -123,6 +123,13 @@ class SimpleRNNCell(_CellBase):
         h = self._act()(xp + h @ params["recurrent_kernel"])
         return h, h
 
+    def run_sequence(self, params: Params, carry: jax.Array, xp: jax.Array):
+        """All steps at once with a hand-written backward pass (:mod:`rnnlab.fused`);
+        ``None`` unless the activation is tanh."""
+        if self.activation != "tanh":
+            return None
+        return fused.simple_rnn_sequence(params["recurrent_kernel"], xp, carry)
+
 
 @dataclass(frozen=True)
 class LSTMCell(_CellBase):

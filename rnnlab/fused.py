@@ -1,4 +1,4 @@
-"""Hand-written backward passes for the built-in LSTM and GRU sequences.
+"""Hand-written backward passes for the built-in SimpleRNN, LSTM and GRU sequences.
 
 Autodiff through ``lax.scan`` saves a dozen small arrays per step and computes
 the recurrent-kernel gradient inside the loop. Here the forward loop saves only
@@ -140,3 +140,36 @@ def _gru_backward(saved, cotangents):
 
 
 gru_sequence.defvjp(_gru_forward, _gru_backward)
+
+
+@jax.custom_vjp
+def simple_rnn_sequence(recurrent_kernel, xp, h0):
+    """``h_t = tanh(xp_t + h_{t-1} @ U)`` over all steps: ``(hs, h_last)``."""
+    return _simple_forward(recurrent_kernel, xp, h0)[0]
+
+
+def _simple_forward(recurrent_kernel, xp, h0):
+    def step(h, x):
+        h = jnp.tanh(x + h @ recurrent_kernel)
+        return h, h
+
+    h, hs = jax.lax.scan(step, h0, xp)
+    return (hs, h), (recurrent_kernel, hs, h0)
+
+
+def _simple_backward(saved, cotangents):
+    recurrent_kernel, hs, h0 = saved
+    d_hs, d_h = cotangents
+    kernel_t = recurrent_kernel.T
+
+    def step(dh, inputs):
+        h, dy = inputs
+        d_pre = (dh + dy) * (1.0 - h * h)
+        return d_pre @ kernel_t, d_pre
+
+    dh0, d_pres = jax.lax.scan(step, d_h, (hs, d_hs), reverse=True)
+    d_kernel = jnp.einsum("tbu,tbv->uv", _shift_in(h0, hs), d_pres)
+    return d_kernel, d_pres, dh0
+
+
+simple_rnn_sequence.defvjp(_simple_forward, _simple_backward)

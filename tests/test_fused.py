@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import pytest
 from jax.test_util import check_grads
 
-from rnnlab.cells import GRUCell, LSTMCell
-from rnnlab.fused import gru_sequence, lstm_sequence
+from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.fused import gru_sequence, lstm_sequence, simple_rnn_sequence
 from rnnlab.recurrent_scan import scan
 
 U, B, T = 3, 2, 6
@@ -68,7 +68,24 @@ def test_gru_sequence_values_and_gradients(x64):
     check_grads(gru_sequence, args, order=1, modes=["rev"])
 
 
-@pytest.mark.parametrize("cell", [LSTMCell(U), GRUCell(U)], ids=["lstm", "gru"])
+def _simple_by_autodiff(kernel, xp, h0):
+    cell = SimpleRNNCell(U, activation=jnp.tanh)
+    h, hs = jax.lax.scan(lambda s, x: cell.recur({"recurrent_kernel": kernel}, s, x), h0, xp)
+    return hs, h
+
+
+def test_simple_rnn_sequence_values_and_gradients(x64):
+    args = (_normal(8, (U, U)), _normal(9, (T, B, U)), _normal(2, (B, U)))
+    assert _max_diff(simple_rnn_sequence(*args), _simple_by_autodiff(*args)) < 1e-12
+    grad = jax.grad(lambda *a: _weighted_sum(simple_rnn_sequence(*a)), argnums=(0, 1, 2))
+    grad_ref = jax.grad(lambda *a: _weighted_sum(_simple_by_autodiff(*a)), argnums=(0, 1, 2))
+    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
+    check_grads(simple_rnn_sequence, args, order=1, modes=["rev"])
+
+
+@pytest.mark.parametrize(
+    "cell", [SimpleRNNCell(U), LSTMCell(U), GRUCell(U)], ids=["simple_rnn", "lstm", "gru"]
+)
 def test_scan_takes_the_fused_path_only_without_mask(cell):
     params = cell.init(jax.random.key(0), 2)
     xs = jax.random.normal(jax.random.key(1), (B, T, 2))
