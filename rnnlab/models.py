@@ -68,6 +68,7 @@ class Sequential:
         self._declared_input: Shape | None = None
         self._compiled: dict[str, Any] | None = None
         self._opt_state: Any = None
+        self._batch_listener: Any = None
         self._predict_fn = jax.jit(self._predict_chunk)
         for layer in layers or []:
             self.add(layer)
@@ -365,11 +366,12 @@ class Sequential:
         }
         self._opt_state = None
 
-    def _train_epoch_fn(self) -> Any:
+    def _train_epoch_fn(self, live_progress: bool = False) -> Any:
         """The compiled epoch for the current trainable/frozen split (built on first use).
 
         Frozen weights (non-trainable layers, moving statistics) get no optimizer
-        update: the transformation is wrapped in ``optax.multi_transform``.
+        update: the transformation is wrapped in ``optax.multi_transform``. With
+        ``live_progress`` the variant that reports every batch to the progress bar.
         """
         compiled = self._compiled
         labels = self.trainable_labels()
@@ -382,8 +384,25 @@ class Sequential:
             compiled["train_epoch"] = training.make_train_epoch(
                 self.forward, compiled["loss"], compiled["metric_fns"], tx
             )
+            compiled["train_epoch_live"] = None
             self._opt_state = None
-        return compiled["train_epoch"]
+        if not live_progress:
+            return compiled["train_epoch"]
+        if compiled["train_epoch_live"] is None:
+            compiled["train_epoch_live"] = training.make_train_epoch(
+                self.forward,
+                compiled["loss"],
+                compiled["metric_fns"],
+                compiled["effective_tx"],
+                on_batch=self._report_batch,
+            )
+        return compiled["train_epoch_live"]
+
+    def _report_batch(self, loss_sum: Any, weight: Any) -> None:
+        # Called by the compiled epoch (host callback) while a progress bar is live.
+        listener = self._batch_listener
+        if listener is not None:
+            listener(float(loss_sum), float(weight))
 
     @property
     def metrics_names(self) -> list[str]:
@@ -468,7 +487,8 @@ class Sequential:
         cbs.set_params(
             {"epochs": epochs, "steps": -(-x.shape[0] // batch_size), "verbose": verbose}
         )
-        train_epoch = self._train_epoch_fn()
+        progress = EpochProgress(epochs, verbose, initial_epoch)
+        train_epoch = self._train_epoch_fn(live_progress=progress.live)
         if self._opt_state is None:
             self._opt_state = compiled["effective_tx"].init(self.params)
             if isinstance(self.optimizer, optimizers.Optimizer):
@@ -480,9 +500,12 @@ class Sequential:
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
-        with EpochProgress(epochs, verbose, initial_epoch) as progress:
+        steps = -(-x.shape[0] // batch_size)
+        self._batch_listener = progress.batch if progress.live else None
+        with progress:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
+                progress.begin_epoch(epoch, steps)
                 start = time.perf_counter()
                 result = train_epoch(
                     self.params,
@@ -521,6 +544,7 @@ class Sequential:
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+        self._batch_listener = None
         cbs.on_train_end()
         history.model = self
         self.history = history

@@ -107,11 +107,15 @@ def make_train_epoch(
     loss_fn: PerSampleFn,
     metric_fns: Sequence[PerSampleFn],
     tx: optax.GradientTransformation,
+    on_batch: Callable[[Any, Any], None] | None = None,
 ) -> Callable[..., EpochResult]:
     """Build ``epoch(params, opt_state, x, y, key, *, batch_size, shuffle=True)``.
 
     ``x``: ``(n, ...)`` inputs, ``y``: ``(n, ...)`` targets, ``key``: PRNG key
     for shuffling and dropout. Jitted; ``batch_size`` and ``shuffle`` are static.
+    ``on_batch(loss_sum, weight)``, when given, is called from inside the compiled
+    loop after every batch (``jax.debug.callback``) — for a live progress bar only:
+    it costs a host round-trip per batch, so ``fit`` uses it just on a terminal.
     """
 
     def batch_loss(params, xb, yb, wb, key):
@@ -131,6 +135,8 @@ def make_train_epoch(
             xb, yb = x[bidx], y[bidx]
             (loss, aux), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(step_key, i))
             pred, mask, updates, weight = aux
+            if on_batch is not None:
+                jax.debug.callback(on_batch, loss * weight, weight)
             step_updates, new_opt_state = tx.update(grads, opt_state, params)
             new_params = _merge(optax.apply_updates(params, step_updates), updates)
             finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(new_params)
