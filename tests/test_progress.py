@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 import rnnlab
-import rnnlab.models as models
+import rnnlab.engine as engine
 from rnnlab.progress import EpochProgress
 
 
@@ -28,7 +28,7 @@ def test_live_bar_counts_batches_and_shows_the_running_loss(monkeypatch):
             console = Console(file=screen, force_terminal=True, width=120)
             super().__init__(*args, console=console, **kwargs)
 
-    monkeypatch.setattr(models, "EpochProgress", OnTerminal)
+    monkeypatch.setattr(engine, "EpochProgress", OnTerminal)
     model, x, y = _model()
     history = model.fit(x, y, epochs=2, batch_size=32, verbose=1)
     out = screen.getvalue()
