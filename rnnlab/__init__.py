@@ -12,8 +12,10 @@ Example:
 
 from rnnlab import (
     activations,
+    baselines,
     callbacks,
     cells,
+    data,
     initializers,
     layers,
     losses,
@@ -31,8 +33,10 @@ __all__ = [
     "Input",
     "Sequential",
     "activations",
+    "baselines",
     "callbacks",
     "cells",
+    "data",
     "initializers",
     "layers",
     "losses",
