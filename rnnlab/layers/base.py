@@ -213,6 +213,12 @@ class Layer:
             >>> SimpleRNN(4)(np.ones((2, 5, 1), np.float32)).shape
             (2, 4)
         """
+        x = self._prepare_call(x)
+        key = next_key() if training else None
+        return self.apply(self.params, x, training=training, key=key)
+
+    def _prepare_call(self, x: Any) -> jax.Array:
+        """For eager calls: ``x`` as float32, the layer built on first use, shape checked."""
         x = jax.numpy.asarray(x, jax.numpy.float32)
         if self._params is None and self._model is None:
             shape = (None, *x.shape[1:])
@@ -220,8 +226,7 @@ class Layer:
             self._params = self.init_params(next_key(), shape)
         else:
             self.check_input_shape((None, *x.shape[1:]))
-        key = next_key() if training else None
-        return self.apply(self.params, x, training=training, key=key)
+        return x
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"

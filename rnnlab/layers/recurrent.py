@@ -134,10 +134,11 @@ class RNN(Layer):
         return self._run(params, x, initial_state)
 
     def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None):
-        y = super().__call__(x, training=training)
         if not self.return_state and initial_state is None:
-            return y
-        y, carry = self.apply_with_state(self.params, jax.numpy.asarray(x), initial_state)
+            return super().__call__(x, training=training)
+        # One run that also returns the final state (not a second pass over the sequence).
+        x = self._prepare_call(x)  # builds on first use, before self.params is read
+        y, carry = self.apply_with_state(self.params, x, initial_state)
         if not self.return_state:
             return y
         states = list(carry) if isinstance(carry, tuple) else [carry]

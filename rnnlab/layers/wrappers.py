@@ -428,10 +428,11 @@ class Bidirectional(Layer):
     def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None) -> Any:
         """Eager call; returns ``[output, *states]`` with ``return_state`` (Keras's order:
         forward states then backward ones) and ``[forward, backward]`` with ``merge_mode=None``."""
-        y = super().__call__(x, training=training)
         if self.return_state or initial_state is not None:
-            x = jnp.asarray(x, jnp.float32)
+            x = self._prepare_call(x)  # builds on first use, before self.params is read
             y, states = self.apply_with_state(self.params, x, initial_state)
+        else:
+            y = super().__call__(x, training=training)
         out = list(y) if self.merge_mode is None else [y]
         if self.return_state:
             return out + states
