@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -30,6 +31,21 @@ from rnnlab.callbacks import Callback, CallbackList, History
 from rnnlab.metrics import get as get_metric
 from rnnlab.progress import EpochProgress
 from rnnlab.validation import as_float_array, positive_int_arg, same_length, target_matches
+
+
+@dataclass(frozen=True)
+class _FitPlan:
+    """The checked arguments of one ``fit`` call (see ``TrainingMixin._fit_plan``)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None
+    batch_size: int
+    epochs: int
+    verbose: int
+    callbacks: list[Callback]
+    shuffle: bool
+    initial_epoch: int
 
 
 class TrainingMixin:
@@ -174,7 +190,35 @@ class TrainingMixin:
             FloatingPointError: the loss became NaN or infinite; the model keeps
                 the last finite weights.
         """
-        compiled = self._require_compiled("fit")
+        plan = self._fit_plan(
+            x,
+            y,
+            batch_size,
+            epochs,
+            verbose,
+            callbacks,
+            validation_split,
+            validation_data,
+            shuffle,
+            initial_epoch,
+        )
+        return self._fit_run(plan, self._next_key())
+
+    def _fit_plan(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None,
+        epochs: int,
+        verbose: int | str,
+        callbacks: Sequence[Callback] | None,
+        validation_split: float,
+        validation_data: tuple[Any, Any] | None,
+        shuffle: bool,
+        initial_epoch: int,
+    ) -> _FitPlan:
+        """Check every argument of ``fit`` and convert the data; nothing is trained yet."""
+        self._require_compiled("fit")
         where = "fit"
         batch_size = positive_int_arg(32 if batch_size is None else batch_size, "batch_size", where)
         epochs = positive_int_arg(epochs, "epochs", where)
@@ -201,8 +245,17 @@ class TrainingMixin:
                 *validation_data, where, "validation_data[0]", "validation_data[1]"
             )
 
+        return _FitPlan(
+            x, y, val, batch_size, epochs, verbose, list(callbacks or []), shuffle, initial_epoch
+        )
+
+    def _fit_run(self, plan: _FitPlan, fit_key: jax.Array) -> History:
+        """Train as ``plan`` says, drawing shuffling and dropout keys from ``fit_key``."""
+        compiled = self._compiled
+        x, y, val, batch_size = plan.x, plan.y, plan.val, plan.batch_size
+        epochs, verbose, initial_epoch = plan.epochs, plan.verbose, plan.initial_epoch
         history = History()
-        cbs = CallbackList([history, *(callbacks or [])])
+        cbs = CallbackList([history, *plan.callbacks])
         cbs.set_model(self)
         cbs.set_params(
             {"epochs": epochs, "steps": -(-x.shape[0] // batch_size), "verbose": verbose}
@@ -216,7 +269,6 @@ class TrainingMixin:
                 self.optimizer.learning_rate = self.optimizer._learning_rate
         x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
         val_dev = None if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
-        fit_key = self._next_key()
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
@@ -234,7 +286,7 @@ class TrainingMixin:
                     y_dev,
                     jax.random.fold_in(fit_key, epoch),
                     batch_size=batch_size,
-                    shuffle=shuffle,
+                    shuffle=plan.shuffle,
                 )
                 finite = np.asarray(result.finite)
                 self.params, self._opt_state = result.params, result.opt_state

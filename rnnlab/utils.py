@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -42,12 +43,13 @@ class KeyStream:
         self.seed = int(seed)
         self._base = jax.random.key(self.seed)
         self._count = 0
+        self._lock = threading.Lock()  # models may be trained from several threads
 
     def next(self) -> jax.Array:
         """Return a fresh key (a typed JAX key array of shape ())."""
-        key = jax.random.fold_in(self._base, self._count)
-        self._count += 1
-        return key
+        with self._lock:
+            count, self._count = self._count, self._count + 1
+        return jax.random.fold_in(self._base, count)
 
 
 _global_stream: KeyStream | None = None
