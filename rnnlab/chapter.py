@@ -30,6 +30,7 @@ from rnnlab.callbacks import Callback
 from rnnlab.layers import GRU, LSTM, Conv1D, Dense, SimpleRNN
 from rnnlab.models import Sequential
 from rnnlab.optimizers import Adam
+from rnnlab.parallel import FitJob, default_workers, fit_many
 
 __all__ = [
     "CHAPTER_MSE",
@@ -72,6 +73,7 @@ class Recipe:
     layers: Callable[[], list]
     description: str
     optimizer: Callable[[], object] = lambda: "adam"
+    cost: float = 1.0  # relative training time; the costliest models start first
 
 
 def _stack(cell: type, head: int) -> tuple[Callable[[], list], str]:
@@ -102,17 +104,19 @@ RECIPES: dict[str, Recipe] = {
             lambda: [SimpleRNN(units=1, input_shape=(None, 1))],
             "SimpleRNN(1); Adam(lr=0.005)",
             lambda: Adam(lr=0.005),
+            cost=1.0,
         ),
-        Recipe("stacked_rnn", 1, *_stack(SimpleRNN, 1)),
-        Recipe("multistep_rnn", 10, *_stack(SimpleRNN, 10)),
-        Recipe("lstm", 10, *_stack(LSTM, 10)),
-        Recipe("gru", 10, *_stack(GRU, 10)),
+        Recipe("stacked_rnn", 1, *_stack(SimpleRNN, 1), cost=3.8),
+        Recipe("multistep_rnn", 10, *_stack(SimpleRNN, 10), cost=3.9),
+        Recipe("lstm", 10, *_stack(LSTM, 10), cost=10.0),
+        Recipe("gru", 10, *_stack(GRU, 10), cost=9.3),
         Recipe(
             "conv1d_gru",
             10,
             _conv1d_gru,
             'Conv1D(20, kernel_size=4, strides=2, padding="valid"), '
             "GRU(20, return_sequences=True), GRU(20), Dense(10); adam",
+            cost=5.9,
         ),
     )
 }
@@ -187,6 +191,13 @@ class ChapterConfig:
     seed: int = 42
     models: tuple[str, ...] = MODEL_NAMES
     quick: bool = False
+    workers: int | None = None  # models trained at once; None: one per CPU core
+
+    @property
+    def effective_workers(self) -> int:
+        """How many models train at once (at least 1, at most the number of models)."""
+        n = max(1, len(self.models))
+        return default_workers(n) if self.workers is None else max(1, min(self.workers, n))
 
     @property
     def n_series(self) -> int:
@@ -225,10 +236,11 @@ class ChapterRun:
     results: list[ModelResult]
     versions: dict[str, str]
     wall_seconds: float = 0.0
+    train_wall_seconds: float = 0.0  # from the first fit's start to the last model scored
 
     @property
     def total_train_seconds(self) -> float:
-        """Sum of the models' ``fit`` times."""
+        """Sum of the models' ``fit`` times (more than the wall time when models train at once)."""
         return float(sum(r.train_seconds for r in self.results))
 
     def dataset(self, horizon: int) -> data.SeriesSplit:
@@ -247,7 +259,11 @@ class RunObserver:
         return []
 
     def model_finished(self, result: ModelResult) -> None:
-        """After the model is trained and scored (also called for the naive baseline)."""
+        """After the model is trained and scored (also called for the naive baseline).
+
+        With several workers this is called from the worker thread that trained
+        the model, in the order the models finish.
+        """
 
 
 def versions() -> dict[str, str]:
@@ -281,24 +297,22 @@ def _naive(single: data.SeriesSplit) -> ModelResult:
     )
 
 
-def _train(name: str, split: data.SeriesSplit, config: ChapterConfig, observer: RunObserver):
+class _FitTimer(Callback):
+    """Wall time of one ``fit``, from ``on_train_begin`` to ``on_train_end``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = self.seconds = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def _score(name: str, model: Sequential, split: data.SeriesSplit, summary: str, seconds: float):
     recipe = RECIPES[name]
-    model = build_model(name, seed=model_seed(config.seed, name))
-    lines: list[str] = []
-    model.summary(print_fn=lines.append)
-    summary = "\n".join(lines)
-    index = config.models.index(name) + 1
-    observer.model_started(name, index, len(config.models), summary)
-    start = time.perf_counter()
-    history = model.fit(
-        split.x_train,
-        split.y_train,
-        epochs=config.epochs,
-        verbose=0,
-        validation_data=(split.x_val, split.y_val),
-        callbacks=observer.callbacks(name, config.epochs),
-    )
-    seconds = time.perf_counter() - start
     val_pred = model.predict(split.x_val)
     return ModelResult(
         name=name,
@@ -308,10 +322,49 @@ def _train(name: str, split: data.SeriesSplit, config: ChapterConfig, observer: 
         train_seconds=seconds,
         horizon=recipe.horizon,
         forecast=np.asarray(val_pred[0]).reshape(-1),
-        history={k: list(v) for k, v in history.history.items()},
+        history={k: list(v) for k, v in model.history.history.items()},
         summary=summary,
         description=recipe.description,
     )
+
+
+def _train_all(
+    config: ChapterConfig, single: data.SeriesSplit, multi: data.SeriesSplit, observer: RunObserver
+) -> list[ModelResult]:
+    """Build every model (summaries in order), then train and score them, ``workers`` at once."""
+    names = config.models
+    splits = [single if RECIPES[name].horizon == 1 else multi for name in names]
+    models, summaries, timers, jobs = [], [], [], []
+    for index, (name, split) in enumerate(zip(names, splits, strict=True), start=1):
+        model = build_model(name, seed=model_seed(config.seed, name))
+        lines: list[str] = []
+        model.summary(print_fn=lines.append)
+        observer.model_started(name, index, len(names), "\n".join(lines))
+        timer = _FitTimer()
+        fit_kwargs = {
+            "epochs": config.epochs,
+            "validation_data": (split.x_val, split.y_val),
+            "callbacks": [timer, *observer.callbacks(name, config.epochs)],
+        }
+        models.append(model)
+        summaries.append("\n".join(lines))
+        timers.append(timer)
+        jobs.append(FitJob(model, split.x_train, split.y_train, fit_kwargs))
+    results: list[ModelResult | None] = [None] * len(names)
+
+    def scored(i: int, history: object) -> None:
+        # Runs in the worker thread that trained model i, so predictions overlap too.
+        results[i] = _score(names[i], models[i], splits[i], summaries[i], timers[i].seconds)
+        observer.model_finished(results[i])
+
+    # Longest first, so the short models fill the gaps at the end instead of the long ones.
+    order = sorted(range(len(jobs)), key=lambda i: -RECIPES[names[i]].cost)
+    fit_many(
+        [jobs[i] for i in order],
+        workers=config.workers,
+        on_done=lambda k, history: scored(order[k], history),
+    )
+    return [r for r in results if r is not None]
 
 
 def run_chapter(config: ChapterConfig, observer: RunObserver | None = None) -> ChapterRun:
@@ -333,12 +386,14 @@ def run_chapter(config: ChapterConfig, observer: RunObserver | None = None) -> C
     single, multi = data.chapter_datasets(config.seed, n_series=config.n_series)
     naive = _naive(single)
     observer.model_finished(naive)
-    results = [naive]
-    for name in config.models:
-        split = single if RECIPES[name].horizon == 1 else multi
-        result = _train(name, split, config, observer)
-        observer.model_finished(result)
-        results.append(result)
+    train_start = time.perf_counter()
+    results = [naive, *_train_all(config, single, multi, observer)] if config.models else [naive]
     return ChapterRun(
-        config, single, multi, results, versions(), wall_seconds=time.perf_counter() - start
+        config,
+        single,
+        multi,
+        results,
+        versions(),
+        wall_seconds=time.perf_counter() - start,
+        train_wall_seconds=time.perf_counter() - train_start,
     )

@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"{chapter.QUICK_EPOCHS} epochs: seconds, for tests and a first look",
     )
     sub.add_argument(
+        "--jobs",
+        metavar="N",
+        help="models trained at once, a positive integer (default: one per CPU core; "
+        "1 trains them one after another)",
+    )
+    sub.add_argument(
         "--no-cache",
         action="store_true",
         help="do not keep compiled programs on disk (by default they are cached in "
@@ -117,7 +123,7 @@ def config_from_args(args: argparse.Namespace) -> chapter.ChapterConfig:
     """Validate parsed arguments into a :class:`rnnlab.chapter.ChapterConfig`.
 
     Raises:
-        UsageError: a bad value (epochs, seed or model name).
+        UsageError: a bad value (epochs, seed, model name or jobs).
 
     Example:
         >>> config_from_args(build_parser().parse_args(["chapter", "--quick"])).epochs
@@ -130,7 +136,11 @@ def config_from_args(args: argparse.Namespace) -> chapter.ChapterConfig:
         models = chapter.parse_models(args.models)
     except ValueError as exc:
         raise UsageError(f"--models: {exc}") from None
-    return chapter.ChapterConfig(epochs=epochs, seed=seed, models=models, quick=args.quick)
+    jobs = getattr(args, "jobs", None)
+    workers = None if jobs is None else _int_arg(jobs, "--jobs", 1)
+    return chapter.ChapterConfig(
+        epochs=epochs, seed=seed, models=models, quick=args.quick, workers=workers
+    )
 
 
 class EpochLogger(Callback):
@@ -151,7 +161,7 @@ class Display(chapter.RunObserver):
         self.console = console
         self.live = console.is_terminal
         self.progress: Progress | None = None
-        self.task: Any = None
+        self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> Display:
         if self.live:
@@ -182,20 +192,18 @@ class Display(chapter.RunObserver):
         self.line(f"\n[{name}] model {index}/{total}: {chapter.RECIPES[name].description}")
         self.line(summary)
         if self.progress is not None:
-            if self.task is not None:
-                self.progress.remove_task(self.task)
-            self.task = self.progress.add_task(f"{name} ({index}/{total})", total=None, logs="")
+            self.tasks[name] = self.progress.add_task(f"{name} ({index}/{total})", logs="")
 
     def callbacks(self, name: str, epochs: int) -> list[Callback]:
         if self.progress is not None:
-            self.progress.update(self.task, total=epochs, completed=0)
+            self.progress.update(self.tasks[name], total=epochs, completed=0)
         return [EpochLogger(self, name, epochs)]
 
     def epoch_done(self, name: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        """One epoch of ``name`` finished (``epoch`` is 1-based)."""
+        """One epoch of ``name`` finished (``epoch`` is 1-based); may come from any thread."""
         values = " ".join(f"{k} {v:.4f}" for k, v in logs.items())
         if self.progress is not None:
-            self.progress.update(self.task, completed=epoch, logs=values)
+            self.progress.update(self.tasks[name], completed=epoch, logs=values)
         else:
             print(f"[{name}] epoch {epoch}/{epochs} {values}", flush=True)
 
@@ -205,6 +213,8 @@ class Display(chapter.RunObserver):
         text += f" (chapter {ref:.5f})" if ref is not None else ""
         if result.name != "naive":
             text += f", trained in {result.train_seconds:.1f} s"
+        if self.progress is not None and result.name in self.tasks:
+            self.progress.remove_task(self.tasks.pop(result.name))
         self.line(text)
 
 
@@ -229,8 +239,22 @@ def results_table(run: chapter.ChapterRun) -> Table:
             f"{r.test_mse:.5f}",
             "–" if r.name == "naive" else f"{r.train_seconds:.1f}",
         )
-    table.caption = f"total training time {run.total_train_seconds:.1f} s"
+    table.caption = training_line(run)
     return table
+
+
+def training_line(run: chapter.ChapterRun) -> str:
+    """``training 12.3 s, 2 models at a time (sum of fit times 23.0 s)``, or one model at a time.
+
+    Example:
+        >>> training_line(run)  # doctest: +SKIP
+        'training 12.3 s, 2 models at a time (sum of fit times 23.0 s)'
+    """
+    workers = run.config.effective_workers
+    text = f"training {run.train_wall_seconds:.1f} s"
+    if workers > 1:
+        text += f", {workers} models at a time (sum of fit times {run.total_train_seconds:.1f} s)"
+    return text
 
 
 def _error(message: str) -> int:
@@ -293,10 +317,7 @@ def run_chapter_command(args: argparse.Namespace) -> int:
         traceback.print_exc()
         print(f"{CHAPTER_PROG}: error: run failed, no report written: {exc}", file=sys.stderr)
         return 1
-    print(
-        f"Total training time {run.total_train_seconds:.1f} s "
-        f"(whole run {time.perf_counter() - start:.1f} s)"
-    )
+    print(f"{training_line(run)}; whole run {time.perf_counter() - start:.1f} s")
     print(f"Report: {out / 'report.md'}")
     return 0
 

@@ -114,23 +114,24 @@ class Recorder(chapter.RunObserver):
 @pytest.fixture(scope="module")
 def small_run():
     recorder = Recorder()
-    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True)
+    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True, workers=1)
     return chapter.run_chapter(config, recorder), recorder
 
 
 def test_run_chapter_reports_each_step(small_run):
+    # Summaries come first, in the chapter's order; then the costliest model trains first.
     _, recorder = small_run
     keys = ["loss", "val_loss"]
     assert recorder.events == [
         ("done", "naive"),
         ("start", "basic_rnn", 1, 2, 'Model: "sequential"'),
-        ("epoch", "basic_rnn", 0, keys),
-        ("epoch", "basic_rnn", 1, keys),
-        ("done", "basic_rnn"),
         ("start", "gru", 2, 2, 'Model: "sequential_1"'),
         ("epoch", "gru", 0, keys),
         ("epoch", "gru", 1, keys),
         ("done", "gru"),
+        ("epoch", "basic_rnn", 0, keys),
+        ("epoch", "basic_rnn", 1, keys),
+        ("done", "basic_rnn"),
     ]
 
 
@@ -152,7 +153,21 @@ def test_run_chapter_results(small_run):
         assert np.isfinite(r.test_mse) and r.train_seconds > 0
         assert "Total params" in r.summary
     assert run.total_train_seconds == pytest.approx(basic.train_seconds + gru.train_seconds)
+    # One at a time: the training wall time covers both fits (and their scoring).
+    assert run.train_wall_seconds >= run.total_train_seconds
+    assert run.config.effective_workers == 1
     assert set(run.versions) == {"rnnlab", "jax", "optax", "numpy", "python"}
+
+
+def test_models_trained_at_once_give_the_same_results(small_run):
+    run, _ = small_run
+    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True, workers=2)
+    together = chapter.run_chapter(config)
+    assert together.config.effective_workers == 2
+    assert [r.name for r in together.results] == ["naive", "basic_rnn", "gru"]
+    for a, b in zip(together.results, run.results, strict=True):
+        assert a.val_mse == b.val_mse and a.test_mse == b.test_mse and a.history == b.history
+        np.testing.assert_array_equal(a.forecast, b.forecast)
 
 
 def test_a_model_trains_the_same_whatever_the_subset(small_run):

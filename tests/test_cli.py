@@ -71,7 +71,11 @@ def test_quick_run_exits_0_and_prints_where_the_report_is(quick):
     code, stdout, stderr, out = quick
     assert code == 0, stderr
     assert f"Report: {out.absolute() / 'report.md'}" in stdout.splitlines()
-    assert "total training time" in stdout.lower()
+    workers = chapter.ChapterConfig().effective_workers
+    line = r"^training \d+\.\d s"
+    if workers > 1:
+        line += rf", {workers} models at a time \(sum of fit times \d+\.\d s\)"
+    assert re.search(line + r"; whole run \d+\.\d s$", stdout, re.M), stdout[-400:]
 
 
 def test_quick_run_prints_plain_progress_summaries_and_table(quick):
@@ -109,6 +113,8 @@ def test_quick_results_json(quick):
         assert (m["train_seconds"] == 0) == (m["name"] == "naive")
     total = sum(m["train_seconds"] for m in models)
     assert results["total_train_seconds"] == pytest.approx(total, abs=0.01)
+    assert results["workers"] == chapter.ChapterConfig().effective_workers
+    assert 0 < results["train_wall_seconds"] <= total + 60
 
 
 def test_quick_report_md_links_only_existing_figures(quick):
@@ -144,6 +150,8 @@ def test_quick_run_leaves_no_temporary_folder(quick):
         (["--seed", "-1"], "--seed"),
         (["--models", "lstm,transformer"], "transformer"),
         (["--models", ""], "--models"),
+        (["--jobs", "0"], "--jobs"),
+        (["--jobs", "two"], "--jobs"),
     ],
 )
 def test_bad_values_exit_2_with_one_line_and_create_nothing(tmp_path, capsys, args, needle):
@@ -252,9 +260,14 @@ def test_failure_mid_training_keeps_old_report(tmp_path, monkeypatch):
     real_build = chapter.build_model
 
     def failing_build(name, seed=None):
+        model = real_build(name, seed)
         if name == "stacked_rnn":
-            raise RuntimeError("simulated crash")
-        return real_build(name, seed)
+
+            def crash(*args, **kwargs):
+                raise RuntimeError("simulated crash")
+
+            model._fit_run = crash  # fails in its worker; basic_rnn still trains to the end
+        return model
 
     monkeypatch.setattr(chapter, "build_model", failing_build)
     argv = ["chapter", "--quick", "--models", "basic_rnn,stacked_rnn", "--out", str(out)]
