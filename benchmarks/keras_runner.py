@@ -69,9 +69,18 @@ def device_info(framework: str) -> dict[str, Any]:
     return info
 
 
-def build_model(keras: ModuleType, spec: ModelSpec, learning_rate: float | None = None) -> Any:
-    """The chapter's Sequential model, compiled with Adam and MSE loss."""
-    model = keras.models.Sequential()
+def build_model(
+    keras: ModuleType,
+    spec: ModelSpec,
+    learning_rate: float | None = None,
+    seed: int | None = None,
+) -> Any:
+    """The chapter's Sequential model, compiled with Adam and MSE loss.
+
+    ``seed`` (rnnlab only) gives the model its own key stream, ``Sequential(seed=seed)``,
+    in place of the global one; the per-model jobs leave it None.
+    """
+    model = keras.models.Sequential(**({} if seed is None else {"seed": seed}))
     for i, (kind, kwargs) in enumerate(spec.layers):
         extra = {"input_shape": (None, 1)} if i == 0 else {}
         model.add(getattr(keras.layers, kind)(**kwargs, **extra))

@@ -1,4 +1,7 @@
-"""Reporting for the benchmark orchestrator: medians, rich table, JSON and bar chart."""
+"""Reporting for the benchmark orchestrator: medians, rich table, JSON and bar chart.
+
+``python -m benchmarks.report <results.json>`` prints the table of a saved run again.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -113,6 +117,70 @@ def aggregate(workload: str, results: list[dict], frameworks: Sequence[str]) -> 
     return rows
 
 
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six")
+
+
+def one_at_a_time_totals(rows: list[dict], models: Sequence[str]) -> dict[str, float | None]:
+    """Per framework, the sum of the median fit seconds of ``models`` (None if one is missing)."""
+    totals: dict[str, float | None] = {}
+    for fw in dict.fromkeys(r["framework"] for r in rows):
+        fits = {r["model"]: r["median"]["fit_s"] for r in rows if r["framework"] == fw}
+        complete = all(fits.get(m) is not None for m in models)
+        totals[fw] = sum(fits[m] for m in models) if complete else None
+    return totals
+
+
+def aggregate_whole_chapter(results: list[dict], rows: list[dict]) -> dict[str, Any]:
+    """The whole-chapter (``fit_many``) job: median wall time over repeats, set against
+    each framework's one-model-at-a-time total from ``rows`` (the per-model medians)."""
+    ok = [r for r in results if r.get("ok")]
+    models, workers = list(results[0]["models"]), results[0]["workers"]
+    at_once = min(workers, len(models))
+    count = NUMBER_WORDS[len(models)] if len(models) < len(NUMBER_WORDS) else str(len(models))
+    wall = median([r.get("wall_s") for r in ok])
+    totals = one_at_a_time_totals(rows, models)
+    label = f"rnnlab, {count} models trained {at_once} at a time (fit_many)"
+    if results[0].get("cache_state") == "warm":
+        label += ", rerun: compilation cache warm"
+    return {
+        "label": label,
+        "workers": workers,
+        "at_once": at_once,
+        "models": models,
+        "wall_s": wall,
+        "val_mse": {m: median([r["val_mse"].get(m) for r in ok]) for m in models},
+        "one_at_a_time_s": totals,
+        "ratio_vs_fit_many": {fw: t / wall if t and wall else None for fw, t in totals.items()},
+        "n_ok": len(ok),
+        "n_failed": len(results) - len(ok),
+        "errors": [r.get("error") for r in results if not r.get("ok")],
+        "runs": results,
+    }
+
+
+def _print_whole_chapter(console: Any, whole: dict[str, Any], repeats: int) -> None:
+    """The whole-chapter section: the fit_many wall time and each one-at-a-time total."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"whole chapter: median of {repeats} run(s), compilation included",
+        caption="× fit_many = total / fit_many wall time (above 1: the fit_many run is faster)",
+    )
+    for col in ("run", "models at a time", "s", "× fit_many"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    wall = whole["wall_s"]
+    shown = "FAILED" if wall is None else _fmt(wall, ".2f")
+    table.add_row(whole["label"], str(whole["at_once"]), shown, "1.00" if wall else "")
+    for fw, total in whole["one_at_a_time_s"].items():
+        label = f"{fw}, one model at a time (sum of fit s)"
+        table.add_row(label, "1", _fmt(total, ".2f"), _fmt(whole["ratio_vs_fit_many"][fw], ".2f"))
+    console.print(table)
+    mses = ", ".join(f"{m} {_fmt(v, '.5f')}" for m, v in whole["val_mse"].items())
+    console.print(f"val MSE of the fit_many run: {mses}")
+    for error in whole["errors"]:
+        console.print(f"fit_many run failed: {error}")
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
@@ -164,6 +232,10 @@ def print_table(workload: str, rows: list[dict], payload: dict[str, Any]) -> Non
                     totals.get(row["framework"], 0.0) + row["median"]["fit_s"]
                 )
         console.print("total fit s: " + ", ".join(f"{fw} {t:.2f}" for fw, t in totals.items()))
+        if payload.get("whole_chapter"):  # absent from runs made before the fit_many job
+            _print_whole_chapter(console, payload["whole_chapter"], settings["repeats"])
+        if payload.get("whole_chapter_warm"):
+            _print_whole_chapter(console, payload["whole_chapter_warm"], settings["repeats"])
     for fw, why in payload["skipped"].items():
         console.print(f"skipped {fw}: {why}")
 
@@ -214,3 +286,19 @@ def draw_chart(out: Path, workload: str, rows: list[dict], stem: str) -> Path:
     fig.savefig(tmp, dpi=110)
     tmp.replace(latest)
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the table(s) of saved result files again: ``python -m benchmarks.report FILE...``."""
+    paths = sys.argv[1:] if argv is None else list(argv)
+    if not paths:
+        print("usage: python -m benchmarks.report <results.json>...", file=sys.stderr)
+        return 2
+    for path in paths:
+        payload = json.loads(Path(path).read_text())
+        print_table(payload["workload"], payload["results"], payload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

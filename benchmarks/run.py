@@ -1,7 +1,9 @@
 """Benchmark orchestrator: ``python -m benchmarks.run [options]``.
 
 Generates the data once, runs every (repeat, model, framework) job in a fresh subprocess
-of the chosen interpreter, takes medians over repeats, prints a table, and writes
+of the chosen interpreter (for the chapter, plus per repeat one rnnlab job that trains all
+the models at once with ``rnnlab.parallel.fit_many``, see ``benchmarks.fit_many_runner``),
+takes medians over repeats, prints a table, and writes
 ``<out>/<workload>-<stamp>.json``, ``<out>/<workload>-latest.json`` and a bar chart.
 """
 
@@ -34,6 +36,7 @@ from benchmarks.common import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCALING_DEFAULT_FRAMEWORKS = ("rnnlab", "torch")
 SCALING_BUDGET = 350_000  # training samples x steps per scaling point (7,000 x 50)
+WHOLE_CHAPTER_JOB = "whole_chapter"  # the rnnlab job training every model with fit_many
 
 PROBE = r"""
 import importlib.util, json, sys
@@ -81,6 +84,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--batch-size", type=int, default=32, help="chapter batch size (default 32)")
     p.add_argument(
+        "--chapter-workers",
+        type=int,
+        help="chapter: models the extra rnnlab job trains at once with rnnlab.parallel."
+        "fit_many (default: the core count, os.cpu_count()); 0 skips that job",
+    )
+    p.add_argument(
         "--seed", type=int, default=42, help="data seed; repeat r seeds models with seed+r"
     )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="output folder")
@@ -118,7 +127,8 @@ def runner_env() -> dict[str, str]:
 
 def run_job(python: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one job in a fresh interpreter; its last stdout line is the JSON result."""
-    cmd = [python, "-m", RUNNER_MODULE[spec["framework"]], "--spec", json.dumps(spec)]
+    module = spec.get("runner") or RUNNER_MODULE[spec["framework"]]
+    cmd = [python, "-m", module, "--spec", json.dumps(spec)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -138,9 +148,13 @@ def run_jobs(python: str, specs: list[dict[str, Any]], timeout: float) -> list[d
     """All jobs in order, one line of progress each; each result carries its spec."""
     results = []
     for i, spec in enumerate(specs, 1):
-        label = spec.get("model") or spec.get("config")
+        label = spec.get("model") or spec.get("config") or spec["job"]
+        if spec.get("cache_state"):
+            label += f" (compilation cache {spec['cache_state']})"
         res = {**spec, **run_job(python, spec, timeout)}
-        if res.get("ok"):
+        if res.get("ok") and "wall_s" in res:
+            shown = f"wall {res['wall_s']:.2f} s, {res['at_once']} models at a time"
+        elif res.get("ok"):
             shown = (
                 f"fit {res['fit_s']:.2f} s" if "fit_s" in res else f"epoch {res['epoch_s']:.3f} s"
             )
@@ -155,13 +169,14 @@ def run_jobs(python: str, specs: list[dict[str, Any]], timeout: float) -> list[d
 
 
 def chapter_specs(args: argparse.Namespace, frameworks: list[str], data: Path) -> list[dict]:
+    """One job per (repeat, model, framework), then per repeat the whole-chapter job."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(CHAPTER_MODELS))
     if unknown:
         raise SystemExit(f"unknown models {unknown}; choose from {list(CHAPTER_MODELS)}")
     base = {"workload": "chapter", "data": str(data), "batch_size": args.batch_size}
     base["torch_threads"] = args.torch_threads
-    return [
+    specs = [
         {
             **base,
             "framework": fw,
@@ -174,6 +189,20 @@ def chapter_specs(args: argparse.Namespace, frameworks: list[str], data: Path) -
         for m in models
         for fw in frameworks
     ]
+    if "rnnlab" in frameworks and args.chapter_workers > 0:
+        whole = {**base, "framework": "rnnlab", "job": WHOLE_CHAPTER_JOB, "models": models}
+        whole |= {"runner": "benchmarks.fit_many_runner", "workers": args.chapter_workers}
+        # Per repeat: a first run that writes a fresh compilation cache (as a first
+        # `rnnlab chapter` does), then a second run that reads it (as a rerun does).
+        for r in range(args.repeats):
+            cache = str(data.parent / f"jax-cache-{r}")
+            for cache_state in ("cold", "warm"):
+                specs.append(
+                    {**whole, "epochs": args.epochs, "repeat": r, "seed": args.seed + r}
+                    | {"cache_dir": cache, "cache_state": cache_state}
+                )
+    # stable sort: each repeat's whole-chapter job runs after that repeat's per-model jobs
+    return sorted(specs, key=lambda s: s["repeat"])
 
 
 def scaling_specs(args: argparse.Namespace, frameworks: list[str], tmp: Path) -> list[dict]:
@@ -212,6 +241,8 @@ def run_workload(
         specs = scaling_specs(args, frameworks, tmp)
     print(f"{workload}: {len(specs)} jobs on {', '.join(frameworks)} with {args.python}")
     results = run_jobs(args.python, specs, args.timeout)
+    whole = [r for r in results if r.get("job") == WHOLE_CHAPTER_JOB]
+    results = [r for r in results if r.get("job") != WHOLE_CHAPTER_JOB]
     rows = report.aggregate(workload, results, frameworks)
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "python")}
     payload = {
@@ -221,6 +252,12 @@ def run_workload(
         "skipped": info["skipped"],
         "results": rows,
     }
+    cold = [r for r in whole if r.get("cache_state", "cold") == "cold"]
+    warm = [r for r in whole if r.get("cache_state") == "warm"]
+    if cold:
+        payload["whole_chapter"] = report.aggregate_whole_chapter(cold, rows)
+    if warm:
+        payload["whole_chapter_warm"] = report.aggregate_whole_chapter(warm, rows)
     report.print_table(workload, rows, payload)
     path = report.write_json(args.out, workload, payload)
     if not args.no_chart:
@@ -236,6 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.n_series = args.n_series or 300
     args.repeats = args.repeats or 3
     args.n_series = args.n_series or 10_000
+    if args.chapter_workers is None:
+        args.chapter_workers = os.cpu_count() or 1
+    if args.chapter_workers < 0:
+        raise SystemExit("--chapter-workers must be 0 (skip) or a positive number of models")
     workloads = ["chapter", "scaling"] if args.workload == "all" else [args.workload]
     found = probe(args.python)
     skipped = {fw: why for fw, why in found["reasons"].items()}

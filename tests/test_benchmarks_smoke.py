@@ -1,4 +1,8 @@
-"""Smoke test of the benchmark harness: rnnlab only, basic_rnn, one epoch, tiny data."""
+"""Smoke test of the benchmark harness: rnnlab only, two models, one epoch, tiny data.
+
+Also runs the whole-chapter job (both models trained by ``rnnlab.parallel.fit_many``,
+two at a time) and reprints the saved JSON with and without its ``whole_chapter`` key.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +13,95 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS = ["basic_rnn", "stacked_rnn"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", *args]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
 
 
 def test_chapter_smoke_rnnlab(tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
+    proc = _run(
         "benchmarks.run",
         "--workload=chapter",
         "--frameworks=rnnlab",
-        "--models=basic_rnn",
+        f"--models={','.join(MODELS)}",
         "--epochs=1",
         "--repeats=1",
         "--n-series=200",
+        "--chapter-workers=2",
         f"--out={tmp_path}",
-    ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    )
 
     latest = tmp_path / "chapter-latest.json"
     assert latest.exists(), proc.stdout + proc.stderr
     payload = json.loads(latest.read_text())
     assert payload["workload"] == "chapter"
     assert payload["machine"]["cpu_count"] >= 1
+    assert [r["model"] for r in payload["results"]] == MODELS
     rows = [r for r in payload["results"] if r["model"] == "basic_rnn"]
     assert [r["framework"] for r in rows] == ["rnnlab"], payload["results"]
-    row = rows[0]
-    assert row["n_ok"] == 1, row["errors"]
-    assert math.isfinite(row["median"]["val_mse"])
-    assert row["median"]["fit_s"] > 0
-    assert row["ratio_vs_rnnlab"] == 1.0
+    for row in payload["results"]:
+        assert row["n_ok"] == 1, row["errors"]
+        assert math.isfinite(row["median"]["val_mse"])
+        assert row["median"]["fit_s"] > 0
+        assert row["ratio_vs_rnnlab"] == 1.0
     stamped = list(tmp_path.glob("chapter-2*.json"))
     assert len(stamped) == 1
     assert (tmp_path / "chapter-latest.png").stat().st_size > 0
+
+    whole = payload["whole_chapter"]
+    assert whole["n_ok"] == 1, whole["errors"]
+    assert (whole["workers"], whole["at_once"], whole["models"]) == (2, 2, MODELS)
+    assert whole["label"] == "rnnlab, two models trained 2 at a time (fit_many)"
+    assert whole["wall_s"] > 0
+    total = sum(r["median"]["fit_s"] for r in payload["results"])
+    assert math.isclose(whole["one_at_a_time_s"]["rnnlab"], total)
+    assert math.isclose(whole["ratio_vs_fit_many"]["rnnlab"], total / whole["wall_s"])
+    (run,) = whole["runs"]
+    assert run["repeat"] == 0 and run["seed"] == payload["settings"]["seed"]
+    assert sorted(run["per_model"]) == sorted(MODELS)
+    for row in payload["results"]:
+        # same data, seed and keys as the per-model job: the same trained model
+        mine = whole["val_mse"][row["model"]]
+        assert math.isclose(mine, row["median"]["val_mse"], rel_tol=1e-4), (mine, row)
+        assert 0 < run["per_model"][row["model"]]["done_s"] <= run["wall_s"]
+    assert "two models trained 2 at a time (fit_many)" in proc.stdout
+    assert run["cache_state"] == "cold"
+
+    # the rerun reads the compilation cache the first run wrote, and trains the same models
+    warm = payload["whole_chapter_warm"]
+    assert warm["n_ok"] == 1, warm["errors"]
+    assert warm["label"].endswith("(fit_many), rerun: compilation cache warm")
+    assert warm["runs"][0]["cache_state"] == "warm"
+    assert warm["val_mse"] == whole["val_mse"]
+    assert "compilation cache warm" in proc.stdout
+
+    # reports of runs made before the whole-chapter job (no such key) still print
+    del payload["whole_chapter"], payload["whole_chapter_warm"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(payload))
+    printed = _run("benchmarks.report", str(latest), str(old)).stdout
+    assert printed.count("total fit s: rnnlab") == 2
+    assert printed.count("(fit_many)") == 2
+
+
+def test_chapter_workers_zero_skips_whole_chapter(tmp_path: Path) -> None:
+    _run(
+        "benchmarks.run",
+        "--workload=chapter",
+        "--frameworks=rnnlab",
+        "--models=basic_rnn",
+        "--epochs=1",
+        "--repeats=1",
+        "--n-series=100",
+        "--chapter-workers=0",
+        "--no-chart",
+        f"--out={tmp_path}",
+    )
+    payload = json.loads((tmp_path / "chapter-latest.json").read_text())
+    assert "whole_chapter" not in payload and "whole_chapter_warm" not in payload
+    assert payload["settings"]["chapter_workers"] == 0
