@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab import training
 from rnnlab.callbacks import History
 from rnnlab.engine import TrainingMixin
 from rnnlab.layers.base import Layer, Shape, format_shape
@@ -66,7 +67,9 @@ class Sequential(TrainingMixin):
         self._compiled: dict[str, Any] | None = None
         self._opt_state: Any = None
         self._batch_listener: Any = None
-        self._predict_fn = jax.jit(self._predict_chunk)
+        self._predict_fn = jax.jit(
+            self._predict_chunk, compiler_options=training.compiler_options()
+        )
         for layer in layers or []:
             self.add(layer)
 
