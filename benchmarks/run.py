@@ -87,7 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--chapter-workers",
         type=int,
         help="chapter: models the extra rnnlab job trains at once with rnnlab.parallel."
-        "fit_many (default: the core count, os.cpu_count()); 0 skips that job",
+        "fit_many (default: as fit_many, one more than the usable cores); 0 skips that job",
     )
     p.add_argument(
         "--seed", type=int, default=42, help="data seed; repeat r seeds models with seed+r"
@@ -273,8 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.n_series = args.n_series or 300
     args.repeats = args.repeats or 3
     args.n_series = args.n_series or 10_000
-    if args.chapter_workers is None:
-        args.chapter_workers = os.cpu_count() or 1
+    if args.chapter_workers is None:  # rnnlab.parallel.default_workers: one more than the cores
+        args.chapter_workers = len(os.sched_getaffinity(0)) + 1
     if args.chapter_workers < 0:
         raise SystemExit("--chapter-workers must be 0 (skip) or a positive number of models")
     workloads = ["chapter", "scaling"] if args.workload == "all" else [args.workload]

@@ -191,7 +191,7 @@ class ChapterConfig:
     seed: int = 42
     models: tuple[str, ...] = MODEL_NAMES
     quick: bool = False
-    workers: int | None = None  # models trained at once; None: one per CPU core
+    workers: int | None = None  # models trained at once; None: parallel.default_workers
 
     @property
     def effective_workers(self) -> int:

@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--jobs",
         metavar="N",
-        help="models trained at once, a positive integer (default: one per CPU core; "
+        help="models trained at once, a positive integer (default: one more than the CPU cores; "
         "1 trains them one after another)",
     )
     sub.add_argument(

@@ -72,13 +72,17 @@ def usable_cores() -> int:
 
 
 def default_workers(n_jobs: int) -> int:
-    """How many models :func:`fit_many` trains at once by default: one per usable core.
+    """How many models :func:`fit_many` trains at once by default: one more than the cores.
+
+    The extra one keeps every core busy while another model compiles or runs
+    its Python between epochs (six chapter models on 2 cores: 17.2-18.0 s with
+    2 at a time, 16.5-16.9 s with 3; BENCHMARKS.md). Never more than ``n_jobs``.
 
     Example:
         >>> default_workers(1)
         1
     """
-    return max(1, min(n_jobs, usable_cores()))
+    return max(1, min(n_jobs, usable_cores() + 1))
 
 
 def _check_jobs(jobs: Sequence[FitJob], workers: int | None) -> list[Any]:
@@ -146,8 +150,9 @@ def fit_many(
 
     Args:
         jobs: the fits to run; each model may appear once.
-        workers: models trained at once (default: one per CPU core, at most
-            ``len(jobs)``). ``workers=1`` trains them one after another.
+        workers: models trained at once (default: :func:`default_workers`, one
+            more than the usable cores, at most ``len(jobs)``). ``workers=1``
+            trains them one after another.
         on_done: called as ``on_done(index, history)`` when job ``index``
             finishes, from the worker thread that ran it (so calls for different
             jobs may overlap): the place for per-model work such as predictions.

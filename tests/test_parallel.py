@@ -82,11 +82,11 @@ def test_on_done_gets_each_index_and_history_once():
     assert all(h is histories[i] for i, h in seen)
 
 
-def test_default_workers_is_one_per_core_at_most_one_per_job(monkeypatch):
+def test_default_workers_is_one_more_than_the_cores_at_most_one_per_job(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    assert default_workers(3) == 3 and default_workers(20) == 8
+    assert default_workers(3) == 3 and default_workers(20) == 9
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0}, raising=False)
-    assert default_workers(5) == 1
+    assert default_workers(5) == 2 and default_workers(1) == 1
 
 
 # --- bad input: refused before any model trains -----------------------------------------
