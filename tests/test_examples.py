@@ -55,7 +55,17 @@ def test_every_example_is_tested():
         "wavenet",
         "custom_cell",
         "iterative_forecast",
+        "many_models",
     }
+
+
+def test_many_models_trains_every_cell_and_seed():
+    result = load("many_models").main([*QUICK, "--seeds", "2", "--workers", "3"])
+    assert result["n_models"] == 6
+    assert set(result["val_mse"]) == {"simple_rnn", "lstm", "gru"}
+    for mean, low, high in result["val_mse"].values():
+        assert math.isfinite(mean) and low <= mean <= high
+    assert result["naive_mse"] > 0 and result["wall_seconds"] > 0
 
 
 def test_sequence_to_vector():
