@@ -288,6 +288,41 @@ def draw_chart(out: Path, workload: str, rows: list[dict], stem: str) -> Path:
     return path
 
 
+def draw_whole_chapter_chart(out: Path, payload: dict[str, Any], stem: str) -> Path | None:
+    """Horizontal bars: each framework's six-model total, one model at a time, and rnnlab's
+    fit_many wall time (cold, and warm when measured). ``None`` when there is no such job."""
+    from matplotlib.figure import Figure
+
+    cold, warm = payload.get("whole_chapter"), payload.get("whole_chapter_warm")
+    if not cold or cold["wall_s"] is None:
+        return None
+    bars = [(f"{fw}, one model at a time", t) for fw, t in cold["one_at_a_time_s"].items() if t]
+    bars.sort(key=lambda bar: -bar[1])
+    at_once = cold["at_once"]
+    bars.append((f"rnnlab fit_many, {at_once} at a time", cold["wall_s"]))
+    if warm and warm["wall_s"] is not None:
+        bars.append((f"rnnlab fit_many, {at_once} at a time, cache warm", warm["wall_s"]))
+    fig = Figure(figsize=(9.0, 0.55 * len(bars) + 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    labels, seconds = zip(*bars, strict=True)
+    colors = ["#999999" if "one model" in label else "#1f77b4" for label in labels]
+    ax.barh(range(len(bars)), seconds, color=colors)
+    ax.set_yticks(range(len(bars)), labels)
+    ax.invert_yaxis()
+    for i, value in enumerate(seconds):
+        ax.text(value, i, f" {value:.1f} s", va="center")
+    ax.set_xlim(0, max(seconds) * 1.15)
+    ax.set_xlabel("seconds for the chapter's models (compilation included)")
+    ax.set_title("whole chapter: training time of all models")
+    path = out / f"{stem}-whole.png"
+    fig.savefig(path, dpi=110)
+    latest = out / "chapter-whole-latest.png"
+    tmp = latest.with_name(f".{latest.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    tmp.replace(latest)
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table(s) of saved result files again: ``python -m benchmarks.report FILE...``."""
     paths = sys.argv[1:] if argv is None else list(argv)

@@ -262,6 +262,7 @@ def run_workload(
     path = report.write_json(args.out, workload, payload)
     if not args.no_chart:
         report.draw_chart(args.out, workload, rows, path.stem)
+        report.draw_whole_chapter_chart(args.out, payload, path.stem)
     print(f"wrote {path}")
     return path
 

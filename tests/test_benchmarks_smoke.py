@@ -52,6 +52,7 @@ def test_chapter_smoke_rnnlab(tmp_path: Path) -> None:
     stamped = list(tmp_path.glob("chapter-2*.json"))
     assert len(stamped) == 1
     assert (tmp_path / "chapter-latest.png").stat().st_size > 0
+    assert (tmp_path / "chapter-whole-latest.png").read_bytes()[:4] == b"\x89PNG"
 
     whole = payload["whole_chapter"]
     assert whole["n_ok"] == 1, whole["errors"]
