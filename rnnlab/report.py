@@ -83,8 +83,7 @@ def _at_once(run: ChapterRun) -> str:
     if workers == 1:
         return ""
     return (
-        f", {workers} models at a time (the models' fit times add up to "
-        f"{run.total_train_seconds:.1f} s)"
+        f", {workers} models at a time (their fit times add up to {run.total_train_seconds:.1f} s)"
     )
 
 
@@ -173,8 +172,8 @@ def render_markdown(run: ChapterRun, figures: dict[str, list[str]]) -> str:
         "",
         *_results_table(run),
         "",
-        f"Training took {run.train_wall_seconds:.1f} s{_at_once(run)} "
-        f"(data, training and scoring {run.wall_seconds:.1f} s). "
+        f"Training and scoring took {run.train_wall_seconds:.1f} s{_at_once(run)}; "
+        f"the whole run, data included, {run.wall_seconds:.1f} s. "
         "*ratio* is validation MSE over the chapter's (tf.keras 2.0); a single run's "
         "MSE is noisy, so ratios within about ±15% are agreement.",
         "",
