@@ -25,6 +25,16 @@ def _weighted_sum(outputs):
     return sum(jnp.sum(o * _normal(10 + k, o.shape)) for k, o in enumerate(outputs))
 
 
+def _check_against_autodiff(fused, reference, args):
+    """Values and reverse-mode gradients of ``fused`` equal autodiff of ``reference``."""
+    assert _max_diff(fused(*args), reference(*args)) < 1e-12
+    argnums = tuple(range(len(args)))
+    grad = jax.grad(lambda *a: _weighted_sum(fused(*a)), argnums=argnums)
+    grad_ref = jax.grad(lambda *a: _weighted_sum(reference(*a)), argnums=argnums)
+    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
+    check_grads(fused, args, order=1, modes=["rev"])
+
+
 def _lstm_by_autodiff(kernel, xp, h0, c0):
     cell = LSTMCell(U, activation=jnp.tanh)  # a callable activation takes the plain path
     (h, c), hs = jax.lax.scan(
@@ -47,11 +57,7 @@ def test_lstm_sequence_values_and_gradients(x64):
         _normal(2, (B, U)),
         _normal(3, (B, U)),
     )
-    assert _max_diff(lstm_sequence(*args), _lstm_by_autodiff(*args)) < 1e-12
-    grad = jax.grad(lambda *a: _weighted_sum(lstm_sequence(*a)), argnums=(0, 1, 2, 3))
-    grad_ref = jax.grad(lambda *a: _weighted_sum(_lstm_by_autodiff(*a)), argnums=(0, 1, 2, 3))
-    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
-    check_grads(lstm_sequence, args, order=1, modes=["rev"])
+    _check_against_autodiff(lstm_sequence, _lstm_by_autodiff, args)
 
 
 def test_gru_sequence_values_and_gradients(x64):
@@ -61,11 +67,7 @@ def test_gru_sequence_values_and_gradients(x64):
         _normal(6, (T, B, 3 * U)),
         _normal(7, (B, U)),
     )
-    assert _max_diff(gru_sequence(*args), _gru_by_autodiff(*args)) < 1e-12
-    grad = jax.grad(lambda *a: _weighted_sum(gru_sequence(*a)), argnums=(0, 1, 2, 3))
-    grad_ref = jax.grad(lambda *a: _weighted_sum(_gru_by_autodiff(*a)), argnums=(0, 1, 2, 3))
-    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
-    check_grads(gru_sequence, args, order=1, modes=["rev"])
+    _check_against_autodiff(gru_sequence, _gru_by_autodiff, args)
 
 
 def _simple_by_autodiff(kernel, xp, h0):
@@ -76,11 +78,7 @@ def _simple_by_autodiff(kernel, xp, h0):
 
 def test_simple_rnn_sequence_values_and_gradients(x64):
     args = (_normal(8, (U, U)), _normal(9, (T, B, U)), _normal(2, (B, U)))
-    assert _max_diff(simple_rnn_sequence(*args), _simple_by_autodiff(*args)) < 1e-12
-    grad = jax.grad(lambda *a: _weighted_sum(simple_rnn_sequence(*a)), argnums=(0, 1, 2))
-    grad_ref = jax.grad(lambda *a: _weighted_sum(_simple_by_autodiff(*a)), argnums=(0, 1, 2))
-    assert _max_diff(grad(*args), grad_ref(*args)) < 1e-12
-    check_grads(simple_rnn_sequence, args, order=1, modes=["rev"])
+    _check_against_autodiff(simple_rnn_sequence, _simple_by_autodiff, args)
 
 
 @pytest.mark.parametrize(
