@@ -5,9 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 BENCH_VENV := .venv-bench
+BENCH_GPU_VENV := .venv-bench-gpu
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all test lint format chapter chapter-quick bench bench-quick clean
+.PHONY: all test lint format chapter chapter-quick bench bench-quick bench-gpu clean
 
 all: test
 
@@ -48,5 +49,17 @@ bench: $(BENCH_VENV)/.installed-stamp
 bench-quick: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload chapter --quick
 
+# GPU rows: the CUDA builds of JAX, TensorFlow and PyTorch in their own environment;
+# results go to benchmarks/results/gpu/ so the CPU figures stay as they are.
+$(BENCH_GPU_VENV)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_GPU_VENV)
+	$(BENCH_GPU_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_GPU_VENV)/bin/python -m pip install --quiet -e '.[bench-gpu]'
+	touch $@
+
+bench-gpu: $(BENCH_GPU_VENV)/.installed-stamp
+	$(BENCH_GPU_VENV)/bin/python -m benchmarks.run --workload all --require-gpu \
+		--out benchmarks/results/gpu
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache reports
+	rm -rf $(VENV) $(BENCH_VENV) $(BENCH_GPU_VENV) .pytest_cache .ruff_cache reports

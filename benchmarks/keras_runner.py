@@ -217,7 +217,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         info.update(run_chapter(spec, keras))
     else:
         info.update(run_scaling(spec, keras))
-    if info["device"] != "cpu" and framework != "keras-tf":
+    if info["device"] != "cpu" and framework == "keras-tf":
+        import tensorflow as tf
+
+        info["device_peak_mb"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    elif info["device"] != "cpu":
         import jax
 
         stats = jax.devices()[0].memory_stats() or {}

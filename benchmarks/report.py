@@ -26,8 +26,16 @@ CHAPTER_METRICS = (
     "predict_s",
     "val_mse",
     "peak_rss_mb",
+    "device_peak_mb",
 )
-SCALING_METRICS = ("epoch_s", "warmup_s", "peak_rss_mb", "baseline_rss_mb", "us_per_sample_step")
+SCALING_METRICS = (
+    "epoch_s",
+    "warmup_s",
+    "peak_rss_mb",
+    "baseline_rss_mb",
+    "us_per_sample_step",
+    "device_peak_mb",
+)
 DISTRIBUTIONS = (
     "rnnlab",
     "jax",
@@ -199,6 +207,10 @@ def print_table(workload: str, rows: list[dict], payload: dict[str, Any]) -> Non
     else:
         cols = ["config", "framework", "device", "series", "s/epoch", "µs/sample·step", "warm-up s"]
         cols += ["peak RSS MiB", "× rnnlab"]
+    # GPU runs also report the device's peak memory; CPU runs have none, so no column.
+    on_device = any(row["median"].get("device_peak_mb") is not None for row in rows)
+    if on_device:
+        cols.insert(-1, "device peak MiB")
     for col in cols:
         table.add_column(
             col, justify="left" if col in ("model", "config", "framework") else "right"
@@ -220,7 +232,10 @@ def print_table(workload: str, rows: list[dict], payload: dict[str, Any]) -> Non
             cells = [row["config"], row["framework"], row["device"], str(row["n_series"])]
             cells += [_fmt(m["epoch_s"], ".3f"), _fmt(m["us_per_sample_step"], ".2f")]
             cells += [_fmt(m["warmup_s"], ".2f")]
-        cells += [_fmt(m["peak_rss_mb"], ".0f"), _fmt(row["ratio_vs_rnnlab"], ".2f")]
+        cells += [_fmt(m["peak_rss_mb"], ".0f")]
+        if on_device:
+            cells += [_fmt(m.get("device_peak_mb"), ".0f")]
+        cells += [_fmt(row["ratio_vs_rnnlab"], ".2f")]
         table.add_row(*cells)
     console = Console(width=None if Console().is_terminal else 132)
     console.print(table)

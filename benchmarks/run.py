@@ -103,7 +103,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--timeout", type=float, default=3600, help="seconds allowed per job")
     p.add_argument("--no-chart", action="store_true", help="skip the PNG bar chart")
+    p.add_argument(
+        "--require-gpu",
+        action="store_true",
+        help="stop before running anything unless JAX or PyTorch sees a GPU (make bench-gpu)",
+    )
     return p.parse_args(argv)
+
+
+def describe_gpu(found: dict[str, Any]) -> str:
+    """One line saying which GPUs the runner interpreter's JAX and PyTorch see."""
+    gpu = found.get("gpu", {})
+    jax_gpus = ", ".join(gpu.get("jax", [])) or "none"
+    torch_cuda = {True: "yes", False: "no"}.get(gpu.get("torch_cuda"), "not installed")
+    return f"GPU seen by JAX: {jax_gpus}; by PyTorch (CUDA): {torch_cuda}"
 
 
 def probe(python: str) -> dict[str, Any]:
@@ -280,6 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("--chapter-workers must be 0 (skip) or a positive number of models")
     workloads = ["chapter", "scaling"] if args.workload == "all" else [args.workload]
     found = probe(args.python)
+    print(describe_gpu(found))
+    if args.require_gpu and not (found["gpu"].get("jax") or found["gpu"].get("torch_cuda")):
+        raise SystemExit(
+            f"--require-gpu: neither JAX nor PyTorch in {args.python} sees a GPU; "
+            "install their CUDA builds (make bench-gpu) on a machine with an NVIDIA GPU and driver"
+        )
     skipped = {fw: why for fw, why in found["reasons"].items()}
     for fw, why in skipped.items():
         print(f"note: skipping {fw} ({why})")

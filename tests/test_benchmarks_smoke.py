@@ -88,6 +88,17 @@ def test_chapter_smoke_rnnlab(tmp_path: Path) -> None:
     printed = _run("benchmarks.report", str(latest), str(old)).stdout
     assert printed.count("total fit s: rnnlab") == 2
     assert printed.count("(fit_many)") == 2
+    assert "device peak MiB" not in printed  # CPU runs measure no device memory
+
+    # a GPU run's rows carry the device's peak memory: the table gains that column
+    for i, row in enumerate(payload["results"]):
+        row["device"], row["median"]["device_peak_mb"] = "gpu:H200", 100.0 * (i + 1)
+    gpu = tmp_path / "gpu.json"
+    gpu.write_text(json.dumps(payload))
+    printed = _run("benchmarks.report", str(gpu)).stdout
+    assert "device peak MiB" in printed
+    lines = [line for line in printed.splitlines() if "stacked_rnn" in line]
+    assert "gpu:H200" in lines[0] and " 200 " in lines[0], lines
 
 
 def test_chapter_workers_zero_skips_whole_chapter(tmp_path: Path) -> None:
@@ -106,3 +117,31 @@ def test_chapter_workers_zero_skips_whole_chapter(tmp_path: Path) -> None:
     payload = json.loads((tmp_path / "chapter-latest.json").read_text())
     assert "whole_chapter" not in payload and "whole_chapter_warm" not in payload
     assert payload["settings"]["chapter_workers"] == 0
+
+
+def test_describe_gpu_names_what_each_framework_sees() -> None:
+    from benchmarks.run import describe_gpu
+
+    seen = {"gpu": {"jax": ["cuda:0"], "torch_cuda": True}}
+    assert describe_gpu(seen) == "GPU seen by JAX: cuda:0; by PyTorch (CUDA): yes"
+    none = {"gpu": {"jax": [], "torch_cuda": False}}
+    assert describe_gpu(none) == "GPU seen by JAX: none; by PyTorch (CUDA): no"
+    assert describe_gpu({"gpu": {"jax": []}}).endswith("by PyTorch (CUDA): not installed")
+
+
+def test_require_gpu_stops_before_running_anything(tmp_path: Path) -> None:
+    import jax
+
+    if any(d.platform != "cpu" for d in jax.devices()):
+        import pytest
+
+        pytest.skip("a GPU is visible: --require-gpu would run the benchmark")
+    cmd = [sys.executable, "-m", "benchmarks.run", "--quick", "--require-gpu"]
+    cmd += ["--frameworks=rnnlab", f"--out={tmp_path}"]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().endswith(
+        f"--require-gpu: neither JAX nor PyTorch in {sys.executable} sees a GPU; install "
+        "their CUDA builds (make bench-gpu) on a machine with an NVIDIA GPU and driver"
+    )
+    assert list(tmp_path.iterdir()) == []
