@@ -26,11 +26,13 @@ from rnnlab import (
 )
 from rnnlab.layers import Input
 from rnnlab.models import Sequential
+from rnnlab.remat import RematScope, remat
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Input",
+    "RematScope",
     "Sequential",
     "activations",
     "baselines",
@@ -43,5 +45,6 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "remat",
     "utils",
 ]

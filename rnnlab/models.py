@@ -201,7 +201,7 @@ class Sequential(TrainingMixin):
             layer_key = None if key is None else jax.random.fold_in(key, i)
             layer_mask = mask if layer.supports_masking else None
             if training:
-                y, new = layer.apply_train(
+                y, new = layer.rematerialized(layer.apply_train)(
                     params[layer.name],
                     x,
                     key=layer_key,

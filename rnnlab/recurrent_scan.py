@@ -29,6 +29,7 @@ def scan(
     unroll: int = 1,
     mask: jax.Array | None = None,
     recurrent_mask: jax.Array | None = None,
+    remat_segment: int | None = None,
 ) -> tuple[jax.Array, Any]:
     """Run ``cell`` over the time axis of ``xs`` with ``jax.lax.scan``.
 
@@ -47,12 +48,29 @@ def scan(
         mask: ``(batch, time)`` booleans; at a False step the carry is left
             unchanged and the output is zero (the last output skips it).
         recurrent_mask: ``(batch, units)`` passed to ``cell.recur`` (recurrent dropout).
+        remat_segment: when given, run the time axis in segments of this many steps,
+            each recomputed in the backward pass (``jax.checkpoint``): the gradient
+            keeps one carry per segment and one segment's intermediates at a time.
+            Same outputs and gradients; see :mod:`rnnlab.remat`.
 
     Returns:
         ``(outputs, carry)``: ``outputs`` is ``(batch, time, units)`` when
         ``return_sequences``, else the last step's output ``(batch, units)``.
     """
     batch = xs.shape[0]
+    if remat_segment is not None and xs.shape[1] > remat_segment:
+        return _scan_in_segments(
+            cell,
+            params,
+            xs,
+            segment=remat_segment,
+            initial_carry=initial_carry,
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
+            unroll=unroll,
+            mask=mask,
+            recurrent_mask=recurrent_mask,
+        )
     if initial_carry is None:
         try:
             carry = cell.initial_carry(batch, dtype=xs.dtype)
@@ -116,3 +134,86 @@ def scan(
 
     (carry, y_last), _ = jax.lax.scan(last_step, (carry, y0), inputs, unroll=unroll)
     return y_last, carry
+
+
+def _scan_in_segments(
+    cell,
+    params,
+    xs,
+    *,
+    segment,
+    initial_carry,
+    return_sequences,
+    go_backwards,
+    unroll,
+    mask,
+    recurrent_mask,
+):
+    """:func:`scan` over consecutive time segments, each one under ``jax.checkpoint``.
+
+    An outer ``lax.scan`` carries the state (and the last output) from segment to
+    segment, so the backward pass keeps only those per segment and recomputes one
+    segment's forward at a time. A last shorter segment takes the remaining steps.
+    """
+    if go_backwards:  # reverse once here; the segments then run forwards
+        xs = xs[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    batch, steps = xs.shape[:2]
+    if initial_carry is None:
+        try:
+            initial_carry = cell.initial_carry(batch, dtype=xs.dtype)
+        except TypeError:  # a custom cell without the dtype argument
+            initial_carry = cell.initial_carry(batch)
+
+    # Parameters and dropout mask are arguments, not closed over: the gradient
+    # with respect to them flows through the checkpoint like any input's.
+    @jax.checkpoint
+    def checkpointed(params, recurrent_mask, carry, part_xs, part_mask):
+        out, carry = scan(
+            cell,
+            params,
+            part_xs,
+            initial_carry=carry,
+            return_sequences=return_sequences,
+            unroll=unroll,
+            mask=part_mask,
+            recurrent_mask=recurrent_mask,
+        )
+        return carry, out
+
+    def run(carry, part_xs, part_mask):
+        return checkpointed(params, recurrent_mask, carry, part_xs, part_mask)
+
+    def split(a):  # (batch, n*segment, ...) -> (n, batch, segment, ...)
+        a = a[:, : n * segment].reshape((batch, n, segment, *a.shape[2:]))
+        return jnp.swapaxes(a, 0, 1)
+
+    def merge_last(y_prev, y, part_mask):
+        # the last output of a segment whose steps are all masked is the one before it
+        if part_mask is None:
+            return y
+        return jnp.where(jnp.any(part_mask, axis=1)[:, None], y, y_prev)
+
+    n = steps // segment
+    parts = (split(xs), None if mask is None else split(mask))
+    if return_sequences:
+        carry, outs = jax.lax.scan(lambda c, p: run(c, *p), initial_carry, parts)
+        outs = jnp.swapaxes(outs, 0, 1).reshape((batch, n * segment, *outs.shape[3:]))
+    else:
+        y_spec = jax.eval_shape(run, initial_carry, xs[:, :1], None)[1]
+        y0 = jnp.zeros(y_spec.shape, y_spec.dtype)
+
+        def body(state, p):
+            carry, y_prev = state
+            carry, y = run(carry, *p)
+            return (carry, merge_last(y_prev, y, p[1])), None
+
+        (carry, outs), _ = jax.lax.scan(body, (initial_carry, y0), parts)
+    if n * segment < steps:  # the remaining steps: one more, shorter segment
+        tail_mask = None if mask is None else mask[:, n * segment :]
+        carry, tail = run(carry, xs[:, n * segment :], tail_mask)
+        if return_sequences:
+            outs = jnp.concatenate([outs, tail], axis=1)
+        else:
+            outs = merge_last(outs, tail, tail_mask)
+    return outs, carry

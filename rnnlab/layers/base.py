@@ -23,6 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from rnnlab.remat import applies, current_remat_mode, remat
 from rnnlab.utils import next_key, unique_name
 
 Shape = tuple[int | None, ...]
@@ -75,6 +76,9 @@ class Layer:
             for sequences of any length with one feature. Only the first layer
             of a model needs it.
         trainable: whether :meth:`rnnlab.models.Sequential.fit` updates the weights.
+
+    A layer created inside a :class:`rnnlab.RematScope` records its settings
+    (``remat_mode``) and rematerializes when its model trains (:meth:`rematerialized`).
     """
 
     #: Keras order of the weights returned by ``get_weights``.
@@ -100,6 +104,7 @@ class Layer:
         self.output_shape: Shape | None = None
         self._model: Any = None
         self._params: Params | None = None
+        self.remat_mode = current_remat_mode()
 
     def describe(self) -> str:
         """``"SimpleRNN 'simple_rnn'"``, used to start error messages."""
@@ -147,6 +152,30 @@ class Layer:
     def compute_mask(self, mask: jax.Array | None, x: jax.Array) -> jax.Array | None:
         """Mask of this layer's output, given its input mask (``(batch, time)`` or None)."""
         return mask if self.supports_masking else None
+
+    def rematerialized(self, forward: Any) -> Any:
+        """``forward`` (this layer's training pass) as the :class:`~rnnlab.RematScope`
+        the layer was created in says: unchanged, recomputed in the backward pass as a
+        whole (``jax.checkpoint``), or, in ``"activations"`` mode, with only its
+        activation function recomputed. Recurrent layers override this: they
+        rematerialize segment by segment of their time loop instead."""
+        mode = self.remat_mode
+        if mode is None:
+            return forward
+        if mode.mode == "activations":
+            activation = getattr(self, "activation", None)
+            if activation is None:
+                return forward
+
+            def with_remat_activation(*args: Any, **kwargs: Any) -> Any:
+                self.activation = remat(activation)
+                try:
+                    return forward(*args, **kwargs)
+                finally:
+                    self.activation = activation
+
+            return with_remat_activation
+        return remat(forward) if applies(mode, self.name, self.output_shape or ()) else forward
 
     # -- shared behaviour ---------------------------------------------------------------
     def build(self, input_shape: Shape) -> Shape:

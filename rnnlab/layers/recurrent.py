@@ -17,6 +17,7 @@ from rnnlab import activations, initializers
 from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
 from rnnlab.layers.base import Layer, Params, Shape, positive_int
 from rnnlab.recurrent_scan import scan
+from rnnlab.remat import applies, segment_length
 from rnnlab.utils import unique_name
 
 
@@ -113,6 +114,10 @@ class RNN(Layer):
                 rate = self.recurrent_dropout
                 keep = jax.random.bernoulli(k_rec, 1.0 - rate, (x.shape[0], self.units))
                 recurrent_mask = keep / (1.0 - rate)
+        # In training under a RematScope: checkpoint the time loop in ~√T segments.
+        segment = None
+        if training and applies(self.remat_mode, self.name, self.output_shape or ()):
+            segment = segment_length(x.shape[1])
         return scan(
             self.cell,
             params,
@@ -123,7 +128,13 @@ class RNN(Layer):
             unroll=unroll,
             mask=mask,
             recurrent_mask=recurrent_mask,
+            remat_segment=segment,
         )
+
+    def rematerialized(self, forward: Any) -> Any:
+        """``forward`` unchanged: :meth:`apply` itself checkpoints the time loop in
+        segments of ⌈√T⌉ steps when the layer's :class:`~rnnlab.RematScope` applies."""
+        return forward
 
     def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
         """``(batch, time, features)`` → ``(batch, units)`` or ``(batch, time, units)``."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
 from rnnlab.layers.recurrent import RNN
+from rnnlab.remat import applies
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -398,6 +399,15 @@ class Bidirectional(Layer):
         if self.merge_mode == "ave":
             return (y + y_rev) / 2.0
         return y, y_rev
+
+    def rematerialized(self, forward: Any) -> Any:
+        """``forward`` unchanged when its recurrent layers rematerialize themselves
+        (created in a :class:`~rnnlab.RematScope` that applies to them), else as
+        :class:`Layer` does."""
+        inner = (self.forward_layer, self.backward_layer)
+        if any(applies(r.remat_mode, r.name, r.output_shape or ()) for r in inner):
+            return forward
+        return super().rematerialized(forward)
 
     def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
         """``(batch, time, features)`` → merged outputs (see the class docstring)."""
