@@ -45,6 +45,7 @@ $(BENCH_VENV)/.installed-stamp: pyproject.toml
 
 bench: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload all
+	$(BENCH_VENV)/bin/python -m benchmarks.remat
 
 bench-quick: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload chapter --quick

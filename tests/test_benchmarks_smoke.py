@@ -145,3 +145,16 @@ def test_require_gpu_stops_before_running_anything(tmp_path: Path) -> None:
         "their CUDA builds (make bench-gpu) on a machine with an NVIDIA GPU and driver"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_remat_benchmark_quick(tmp_path: Path) -> None:
+    proc = _run("benchmarks.remat", "--quick", "--epochs=1", "--budget=2000", f"--out={tmp_path}")
+    payload = json.loads((tmp_path / "remat-latest.json").read_text())
+    (row,) = payload["rows"]
+    assert (row["steps"], row["units"], row["n_series"]) == (200, 8, 10)
+    for key in ("plain", "remat"):
+        assert row[key]["epoch_s"] > 0 and row[key]["peak_rss_mb"] > 0
+    # same seed, same data: rematerialization leaves the trained model as it was
+    losses = [row[key]["runs"][0]["loss"] for key in ("plain", "remat")]
+    assert math.isclose(*losses, rel_tol=1e-5), losses
+    assert "T=   200 units=  8 series=   10:" in proc.stdout
