@@ -35,6 +35,15 @@ def _lstm_constants(units: int, dtype) -> tuple[jax.Array, jax.Array]:
     return scale, jnp.where(candidate, 0.0, 0.5).astype(dtype)
 
 
+def _sum_outer(a: jax.Array, b: jax.Array) -> jax.Array:
+    """``Σ_t a[t].T @ b[t]`` for ``a (time, batch, u)`` and ``b (time, batch, g)`` → ``(u, g)``.
+
+    As one 2-D product over time×batch rows: XLA's CPU backend runs that faster
+    than the same contraction written on 3-D arrays.
+    """
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+
+
 def _shift_in(first: jax.Array, seq: jax.Array) -> jax.Array:
     """``[first, seq[0], …, seq[-2]]``: the previous step's value at every step."""
     return jnp.concatenate([first[None], seq[:-1]], axis=0)
@@ -88,7 +97,7 @@ def _lstm_backward(saved, cotangents):
     (dh0, dc0), dzs = jax.lax.scan(
         step, (d_h, d_c), (acts, cs, _shift_in(c0, cs), d_hs), reverse=True
     )
-    d_kernel = jnp.einsum("tbu,tbg->ug", _shift_in(h0, hs), dzs)
+    d_kernel = _sum_outer(_shift_in(h0, hs), dzs)
     return d_kernel, dzs, dh0, dc0
 
 
@@ -135,7 +144,7 @@ def _gru_backward(saved, cotangents):
 
     h_prev = _shift_in(h0, hs)
     dh0, (dxps, dhps) = jax.lax.scan(step, d_h, (zrs, ns, hns, h_prev, d_hs), reverse=True)
-    d_kernel = jnp.einsum("tbu,tbg->ug", h_prev, dhps)
+    d_kernel = _sum_outer(h_prev, dhps)
     return d_kernel, jnp.sum(dhps, axis=(0, 1)), dxps, dh0
 
 
@@ -168,7 +177,7 @@ def _simple_backward(saved, cotangents):
         return d_pre @ kernel_t, d_pre
 
     dh0, d_pres = jax.lax.scan(step, d_h, (hs, d_hs), reverse=True)
-    d_kernel = jnp.einsum("tbu,tbv->uv", _shift_in(h0, hs), d_pres)
+    d_kernel = _sum_outer(_shift_in(h0, hs), d_pres)
     return d_kernel, d_pres, dh0
 
 

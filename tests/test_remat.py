@@ -256,3 +256,18 @@ def test_each_mode_reaches_exactly_its_layers():
     # the activation of Conv1D and Dense only; recurrent layers are left alone
     assert counts == {"conv": 1, "lstm": 0, "bi": 0, "head": 1}, counts
     assert model.layers[0].activation is keras.activations.get("relu")  # put back after the call
+
+
+def test_activations_mode_reaches_the_layer_a_wrapper_runs():
+    with keras.RematScope(mode="activations"):
+        wrapped = keras.layers.TimeDistributed(keras.layers.Dense(3, activation="tanh"))
+    params = wrapped.init_params(jax.random.key(0), (None, 5, 2))
+    wrapped.build((None, 5, 2))
+    x = jnp.ones((2, 5, 2))
+
+    def loss(p):
+        y, _ = wrapped.rematerialized(wrapped.apply_train)(p, x)
+        return jnp.sum(y)
+
+    assert str(jax.make_jaxpr(jax.grad(loss))(params)).count("remat2[") == 1
+    assert wrapped.layer.activation is keras.activations.get("tanh")

@@ -163,16 +163,19 @@ class Layer:
         if mode is None:
             return forward
         if mode.mode == "activations":
-            activation = getattr(self, "activation", None)
+            # the layer's own activation, or that of the layer a wrapper such as
+            # TimeDistributed runs
+            owner = self if hasattr(self, "activation") else getattr(self, "layer", None)
+            activation = getattr(owner, "activation", None)
             if activation is None:
                 return forward
 
             def with_remat_activation(*args: Any, **kwargs: Any) -> Any:
-                self.activation = remat(activation)
+                owner.activation = remat(activation)
                 try:
                     return forward(*args, **kwargs)
                 finally:
-                    self.activation = activation
+                    owner.activation = activation
 
             return with_remat_activation
         return remat(forward) if applies(mode, self.name, self.output_shape or ()) else forward
