@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab import activations, fused, initializers
+from rnnlab.linalg import matmul_last_axis
 
 Params = dict[str, jax.Array]
 
@@ -76,12 +77,7 @@ class _CellBase:
 
     def project(self, params: Params, x: jax.Array) -> jax.Array:
         """Input part of the step for any leading axes: ``(..., in) -> (..., gates*units)``."""
-        # One 2-D matrix product over all leading axes: for a (time, batch, in) input
-        # XLA's CPU backend then computes the kernel's gradient (a product over time and
-        # batch) without the slow transposing kernel it picks for the 3-D form (LSTM
-        # epochs -7%, BENCHMARKS.md).
-        kernel = params["kernel"]
-        xp = (x.reshape(-1, x.shape[-1]) @ kernel).reshape((*x.shape[:-1], kernel.shape[-1]))
+        xp = matmul_last_axis(x, params["kernel"])  # 2-D: faster gradient (rnnlab.linalg)
         if self.use_bias:
             bias = params["bias"]
             xp = xp + (bias[0] if bias.ndim == 2 else bias)

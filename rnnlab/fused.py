@@ -27,21 +27,14 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from rnnlab.linalg import sum_outer
+
 
 def _lstm_constants(units: int, dtype) -> tuple[jax.Array, jax.Array]:
     # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5 on i, f, o; plain tanh on the candidate.
     candidate = jnp.arange(4 * units) // units == 2
     scale = jnp.where(candidate, 1.0, 0.5).astype(dtype)
     return scale, jnp.where(candidate, 0.0, 0.5).astype(dtype)
-
-
-def _sum_outer(a: jax.Array, b: jax.Array) -> jax.Array:
-    """``Σ_t a[t].T @ b[t]`` for ``a (time, batch, u)`` and ``b (time, batch, g)`` → ``(u, g)``.
-
-    As one 2-D product over time×batch rows: XLA's CPU backend runs that faster
-    than the same contraction written on 3-D arrays.
-    """
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
 
 
 def _shift_in(first: jax.Array, seq: jax.Array) -> jax.Array:
@@ -97,7 +90,7 @@ def _lstm_backward(saved, cotangents):
     (dh0, dc0), dzs = jax.lax.scan(
         step, (d_h, d_c), (acts, cs, _shift_in(c0, cs), d_hs), reverse=True
     )
-    d_kernel = _sum_outer(_shift_in(h0, hs), dzs)
+    d_kernel = sum_outer(_shift_in(h0, hs), dzs)
     return d_kernel, dzs, dh0, dc0
 
 
@@ -144,7 +137,7 @@ def _gru_backward(saved, cotangents):
 
     h_prev = _shift_in(h0, hs)
     dh0, (dxps, dhps) = jax.lax.scan(step, d_h, (zrs, ns, hns, h_prev, d_hs), reverse=True)
-    d_kernel = _sum_outer(h_prev, dhps)
+    d_kernel = sum_outer(h_prev, dhps)
     return d_kernel, jnp.sum(dhps, axis=(0, 1)), dxps, dh0
 
 
@@ -177,7 +170,7 @@ def _simple_backward(saved, cotangents):
         return d_pre @ kernel_t, d_pre
 
     dh0, d_pres = jax.lax.scan(step, d_h, (hs, d_hs), reverse=True)
-    d_kernel = _sum_outer(_shift_in(h0, hs), d_pres)
+    d_kernel = sum_outer(_shift_in(h0, hs), d_pres)
     return d_kernel, d_pres, dh0
 
 

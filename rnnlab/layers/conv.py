@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from rnnlab import activations, initializers
 from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.linalg import matmul_last_axis
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -130,7 +131,7 @@ class Conv1D(Layer):
             view = jax.lax.slice_in_dim(
                 x, start, start + (steps - 1) * self.strides + 1, self.strides, axis=1
             )
-            y = y + view @ kernel[tap]
+            y = y + matmul_last_axis(view, kernel[tap])
         if self.use_bias:
             y = y + params["bias"]
         return self.activation(y)

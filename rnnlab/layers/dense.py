@@ -8,6 +8,7 @@ import jax
 
 from rnnlab import activations, initializers
 from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.linalg import matmul_last_axis
 
 
 class Dense(Layer):
@@ -63,7 +64,7 @@ class Dense(Layer):
         return params
 
     def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
-        y = x @ params["kernel"]
+        y = matmul_last_axis(x, params["kernel"])  # 3-D input: one 2-D product (rnnlab.linalg)
         if self.use_bias:
             y = y + params["bias"]
         return self.activation(y)
