@@ -71,13 +71,7 @@ def scan(
             mask=mask,
             recurrent_mask=recurrent_mask,
         )
-    if initial_carry is None:
-        try:
-            carry = cell.initial_carry(batch, dtype=xs.dtype)
-        except TypeError:  # a custom cell without the dtype argument
-            carry = cell.initial_carry(batch)
-    else:
-        carry = initial_carry
+    carry = _initial_carry(cell, batch, xs.dtype) if initial_carry is None else initial_carry
     seq = jnp.swapaxes(xs, 0, 1)  # time-major for the loop
     steps_mask = None if mask is None else jnp.swapaxes(mask, 0, 1)
     if go_backwards:
@@ -136,6 +130,13 @@ def scan(
     return y_last, carry
 
 
+def _initial_carry(cell: Any, batch: int, dtype: Any) -> Any:
+    try:
+        return cell.initial_carry(batch, dtype=dtype)
+    except TypeError:  # a custom cell without the dtype argument
+        return cell.initial_carry(batch)
+
+
 def _scan_in_segments(
     cell,
     params,
@@ -160,10 +161,7 @@ def _scan_in_segments(
         mask = None if mask is None else mask[:, ::-1]
     batch, steps = xs.shape[:2]
     if initial_carry is None:
-        try:
-            initial_carry = cell.initial_carry(batch, dtype=xs.dtype)
-        except TypeError:  # a custom cell without the dtype argument
-            initial_carry = cell.initial_carry(batch)
+        initial_carry = _initial_carry(cell, batch, xs.dtype)
 
     # Parameters and dropout mask are arguments, not closed over: the gradient
     # with respect to them flows through the checkpoint like any input's.
