@@ -172,4 +172,4 @@ def segment_length(steps: int) -> int:
         >>> segment_length(1000)
         32
     """
-    return max(1, math.isqrt(steps - 1) + 1) if steps > 1 else 1
+    return math.isqrt(max(steps, 1) - 1) + 1

@@ -178,7 +178,11 @@ class Layer:
                     owner.activation = activation
 
             return with_remat_activation
-        return remat(forward) if applies(mode, self.name, self.output_shape or ()) else forward
+        return remat(forward) if self.remat_applies() else forward
+
+    def remat_applies(self) -> bool:
+        """Whether this layer's :class:`~rnnlab.RematScope` rematerializes it as a whole."""
+        return applies(self.remat_mode, self.name, self.output_shape or ())
 
     # -- shared behaviour ---------------------------------------------------------------
     def build(self, input_shape: Shape) -> Shape:

@@ -17,7 +17,7 @@ from rnnlab import activations, initializers
 from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
 from rnnlab.layers.base import Layer, Params, Shape, positive_int
 from rnnlab.recurrent_scan import scan
-from rnnlab.remat import applies, segment_length
+from rnnlab.remat import segment_length
 from rnnlab.utils import unique_name
 
 
@@ -116,7 +116,7 @@ class RNN(Layer):
                 recurrent_mask = keep / (1.0 - rate)
         # In training under a RematScope: checkpoint the time loop in ~√T segments.
         segment = None
-        if training and applies(self.remat_mode, self.name, self.output_shape or ()):
+        if training and self.remat_applies():
             segment = segment_length(x.shape[1])
         return scan(
             self.cell,

@@ -22,7 +22,6 @@ import numpy as np
 
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
 from rnnlab.layers.recurrent import RNN
-from rnnlab.remat import applies
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
@@ -404,8 +403,7 @@ class Bidirectional(Layer):
         """``forward`` unchanged when its recurrent layers rematerialize themselves
         (created in a :class:`~rnnlab.RematScope` that applies to them), else as
         :class:`Layer` does."""
-        inner = (self.forward_layer, self.backward_layer)
-        if any(applies(r.remat_mode, r.name, r.output_shape or ()) for r in inner):
+        if self.forward_layer.remat_applies() or self.backward_layer.remat_applies():
             return forward
         return super().rematerialized(forward)
 
