@@ -273,20 +273,25 @@ class TrainingMixin:
         self.stop_training = False
         cbs.on_train_begin()
         steps = -(-x.shape[0] // batch_size)
+        # The sample order is drawn on the host from this fit's key: reproducible,
+        # and no shuffle to compile into the epoch (rnnlab.training.batch_plan).
+        seed = [int(v) for v in np.asarray(jax.random.key_data(fit_key)).ravel()]
         self._batch_listener = progress.batch if progress.live else None
         with progress:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
                 progress.begin_epoch(epoch, steps)
                 start = time.perf_counter()
+                rng = np.random.default_rng([*seed, epoch]) if plan.shuffle else None
+                idx, weights = training.batch_plan(x.shape[0], batch_size, rng)
                 result = train_epoch(
                     self.params,
                     self._opt_state,
                     x_dev,
                     y_dev,
+                    idx,
+                    weights,
                     jax.random.fold_in(fit_key, epoch),
-                    batch_size=batch_size,
-                    shuffle=plan.shuffle,
                 )
                 finite = np.asarray(result.finite)
                 self.params, self._opt_state = result.params, result.opt_state
