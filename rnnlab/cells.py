@@ -27,6 +27,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnlab import activations, fused, initializers
 from rnnlab.linalg import matmul_last_axis
@@ -44,6 +45,15 @@ def _lstm_gate_constants(units: int) -> tuple[jax.Array, jax.Array]:
     sigmoid on the i, f, o gates and tanh on the candidate c: ``(4*units,)`` each."""
     is_candidate = jnp.arange(4 * units) // units == 2
     return jnp.where(is_candidate, 1.0, 0.5), jnp.where(is_candidate, 0.0, 0.5)
+
+
+def _ones_on_forget_gate(bias: jax.Array, units: int) -> jax.Array:
+    """``bias`` ``(4*units,)`` with the forget gate's block set to 1 (Keras's unit_forget_bias)."""
+    forget = np.arange(4 * units) // units == 1
+    if isinstance(bias, jax.core.Tracer):  # initializing inside jit/vmap
+        return jnp.where(forget, 1.0, bias)
+    # On the host: an eager .at[].set() would compile a scatter for every new shape.
+    return jax.device_put(np.where(forget, 1.0, np.asarray(bias)).astype(bias.dtype))
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class LSTMCell(_CellBase):
             u = self.units
             bias = initializers.get(self.bias_initializer)(k_bias, (4 * u,))
             if self.unit_forget_bias:
-                bias = bias.at[u : 2 * u].set(1.0)
+                bias = _ones_on_forget_gate(bias, u)
             params["bias"] = bias
         return params
 

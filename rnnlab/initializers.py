@@ -4,6 +4,11 @@ Each takes ``(key, shape, dtype)`` and returns an array of that shape.
 Fan-in and fan-out follow Keras: for a kernel of shape ``(..., in, out)`` the
 receptive field is the product of the leading axes.
 
+The numbers are drawn with NumPy from a generator seeded by the key's bits
+(same key, same weights) and handed to JAX once: drawn with ``jax.random``
+outside ``jit``, every new weight shape compiled its own small programs, and
+building the chapter's six models took 3.3 s instead of milliseconds.
+
 Example:
     >>> import jax
     >>> w = glorot_uniform(jax.random.key(0), (1, 20))
@@ -15,9 +20,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Initializer = Callable[..., jax.Array]
 
@@ -30,11 +37,47 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def key_rng(key: jax.Array) -> np.random.Generator:
+    """A NumPy generator seeded by the bits of a JAX PRNG key: same key, same stream.
+
+    Example:
+        >>> a = key_rng(jax.random.key(1)).random(); b = key_rng(jax.random.key(1)).random()
+        >>> a == b
+        True
+    """
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return np.random.default_rng(np.asarray(key).ravel().tolist())
+
+
+def _to_jax(values: np.ndarray, dtype) -> jax.Array:
+    # device_put, not jnp.asarray: the latter compiles a small program for every new shape.
+    return jax.device_put(np.asarray(values, dtype=jnp.dtype(dtype)))
+
+
+def _draw(
+    key: jax.Array, shape: tuple[int, ...], dtype, sample: Callable[[np.random.Generator], Any]
+) -> jax.Array:
+    """``sample(key_rng(key))`` as a JAX array of ``shape``; under ``jit``/``vmap``, where
+    the key has no value yet, the same NumPy draw runs as a host callback."""
+    if not isinstance(key, jax.core.Tracer):
+        return _to_jax(sample(key_rng(key)), dtype)
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    out = jax.ShapeDtypeStruct(tuple(shape), jnp.dtype(dtype))
+    return jax.pure_callback(
+        lambda bits: np.asarray(sample(key_rng(bits)), dtype=out.dtype),
+        out,
+        key,
+        vmap_method="sequential",
+    )
+
+
 def glorot_uniform(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
     """Uniform in ``[-l, l]`` with ``l = sqrt(6 / (fan_in + fan_out))`` (Keras default kernel)."""
     fan_in, fan_out = _fans(shape)
     limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return jax.random.uniform(key, shape, dtype, -limit, limit)
+    return _draw(key, shape, dtype, lambda rng: rng.uniform(-limit, limit, shape))
 
 
 def orthogonal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
@@ -45,24 +88,25 @@ def orthogonal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax
     """
     rows = math.prod(shape[:-1])
     cols = shape[-1]
-    a = jax.random.normal(key, (max(rows, cols), min(rows, cols)), jnp.float32)
-    q, r = jnp.linalg.qr(a)
-    q = q * jnp.sign(jnp.diag(r))
-    if rows < cols:
-        q = q.T
-    return q.reshape(shape).astype(dtype)
+
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        return (q.T if rows < cols else q).reshape(shape)
+
+    return _draw(key, shape, dtype, sample)
 
 
 def zeros(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
     """All zeros (Keras default bias)."""
     del key
-    return jnp.zeros(shape, dtype)
+    return _to_jax(np.zeros(shape), dtype)
 
 
 def ones(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
     """All ones."""
     del key
-    return jnp.ones(shape, dtype)
+    return _to_jax(np.ones(shape), dtype)
 
 
 def constant(value: float) -> Initializer:
@@ -75,7 +119,7 @@ def constant(value: float) -> Initializer:
 
     def init(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
         del key
-        return jnp.full(shape, value, dtype)
+        return _to_jax(np.full(shape, value), dtype)
 
     return init
 
@@ -84,7 +128,7 @@ def he_uniform(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax
     """Uniform in ``[-l, l]`` with ``l = sqrt(6 / fan_in)``."""
     fan_in, _ = _fans(shape)
     limit = math.sqrt(6.0 / fan_in)
-    return jax.random.uniform(key, shape, dtype, -limit, limit)
+    return _draw(key, shape, dtype, lambda rng: rng.uniform(-limit, limit, shape))
 
 
 def glorot_normal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
@@ -92,7 +136,16 @@ def glorot_normal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> 
     fan_in, fan_out = _fans(shape)
     # Keras divides by the stddev of a unit normal truncated at ±2.
     stddev = math.sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978
-    return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+
+    def sample(rng: np.random.Generator) -> np.ndarray:
+        values = rng.standard_normal(shape)
+        outside = np.abs(values) > 2.0
+        while outside.any():  # redraw until every value lies within two standard deviations
+            values[outside] = rng.standard_normal(int(outside.sum()))
+            outside = np.abs(values) > 2.0
+        return stddev * values
+
+    return _draw(key, shape, dtype, sample)
 
 
 _INITIALIZERS: dict[str, Initializer] = {

@@ -604,7 +604,7 @@ def test_model_apply_inside_user_training_step():
     @jax.jit
     def step(params):
         loss, grads = jax.value_and_grad(lambda p: jnp.mean((model.apply(p, x) - y) ** 2))(params)
-        return jax.tree.map(lambda p, g: p - 0.5 * g, params, grads), loss
+        return jax.tree.map(lambda p, g: p - 0.1 * g, params, grads), loss
 
     params = model.params
     losses = []
