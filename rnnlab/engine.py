@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -263,12 +262,13 @@ class TrainingMixin:
         progress = EpochProgress(epochs, verbose, initial_epoch)
         train_epoch = self._train_epoch_fn(live_progress=progress.live)
         if self._opt_state is None:
-            self._opt_state = compiled["effective_tx"].init(self.params)
+            # One small compiled program, not an eager op compiled per parameter shape.
+            self._opt_state = jax.jit(compiled["effective_tx"].init)(self.params)
             if isinstance(self.optimizer, optimizers.Optimizer):
                 # The transformation was built at compile time: keep a rate set since.
                 self.optimizer.learning_rate = self.optimizer._learning_rate
-        x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
-        val_dev = None if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
+        x_dev, y_dev = jax.device_put(x), jax.device_put(y)  # no per-shape program
+        val_dev = None if val is None else (jax.device_put(val[0]), jax.device_put(val[1]))
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
@@ -352,7 +352,7 @@ class TrainingMixin:
         if batch_size is not None:
             positive_int_arg(batch_size, "batch_size", "evaluate")
         x, y = self._prepare_xy(x, y, "evaluate")
-        values = self._evaluate_arrays(jnp.asarray(x), jnp.asarray(y), batch_size)
+        values = self._evaluate_arrays(jax.device_put(x), jax.device_put(y), batch_size)
         if verbose:
             names = ["loss", *compiled["metric_names"]]
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(names, values, strict=True)))
