@@ -268,7 +268,12 @@ class TrainingMixin:
                 # The transformation was built at compile time: keep a rate set since.
                 self.optimizer.learning_rate = self.optimizer._learning_rate
         x_dev, y_dev = jax.device_put(x), jax.device_put(y)  # no per-shape program
-        val_dev = None if val is None else (jax.device_put(val[0]), jax.device_put(val[1]))
+        val_dev = None
+        if val is not None:  # evaluated inside the compiled epoch, in chunks
+            seq_len = val[0].shape[1] if val[0].ndim > 2 else None
+            chunk = training.default_chunk(val[0].shape[0], seq_len)
+            chunks = training.batch_plan(val[0].shape[0], chunk, rng=None)
+            val_dev = tuple(jax.device_put(a) for a in (val[0], val[1], *chunks))
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
@@ -292,6 +297,7 @@ class TrainingMixin:
                     idx,
                     weights,
                     jax.random.fold_in(fit_key, epoch),
+                    val_dev,
                 )
                 finite = np.asarray(result.finite)
                 self.params, self._opt_state = result.params, result.opt_state
@@ -312,8 +318,8 @@ class TrainingMixin:
                     )
                 logs = {"loss": float(result.loss)}
                 logs.update(zip(names, np.asarray(result.metrics).tolist(), strict=True))
-                if val_dev is not None:
-                    values = self._evaluate_arrays(*val_dev)
+                if result.val is not None:
+                    values = np.asarray(result.val).tolist()
                     logs.update(
                         {f"val_{k}": v for k, v in zip(["loss", *names], values, strict=True)}
                     )

@@ -79,3 +79,33 @@ def test_the_epoch_function_takes_the_plan_and_compiles_once():
     idx, weights = training.batch_plan(5, 2, rng=None)
     out = epoch(model.params, model._opt_state, X, Y, idx, weights, jax.random.key(0))
     assert out.finite.shape == (3,)
+
+
+def test_validation_inside_the_epoch_equals_a_separate_evaluate():
+    from rnnlab.callbacks import Callback
+    from rnnlab.layers import GRU
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 6, 2)).astype(np.float32), rng.normal(size=(40, 1))
+    xv, yv = rng.normal(size=(13, 6, 2)).astype(np.float32), rng.normal(size=(13, 1))
+    model = Sequential([GRU(4, input_shape=(None, 2)), Dense(1)], seed=2)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    seen = []
+
+    class Check(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((logs["val_loss"], logs["val_mae"], *model.evaluate(xv, yv)))
+
+    model.fit(
+        x, y, batch_size=8, epochs=3, validation_data=(xv, yv), callbacks=[Check()], verbose=0
+    )
+    assert len(seen) == 3
+    for val_loss, val_mae, loss, mae in seen:
+        assert val_loss == pytest.approx(loss, rel=1e-5)
+        assert val_mae == pytest.approx(mae, rel=1e-5)
+    # without validation data the epoch evaluates nothing
+    idx, weights = training.batch_plan(40, 8, rng=None)
+    out = model._train_epoch_fn()(
+        model.params, model._opt_state, x, y, idx, weights, jax.random.key(0)
+    )
+    assert out.val is None
