@@ -47,6 +47,14 @@ class _FitPlan:
     initial_epoch: int
 
 
+def _validation_inputs(x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, ...]:
+    """``(x, y, idx, weights)`` on the device for the compiled epoch's validation pass,
+    in chunks of :func:`rnnlab.training.default_chunk` samples."""
+    chunk = training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
+    chunks = training.batch_plan(x.shape[0], chunk, rng=None)
+    return tuple(jax.device_put(a) for a in (x, y, *chunks))
+
+
 class TrainingMixin:
     """compile / fit / evaluate / predict for a model with ``forward``, ``params``,
     ``layers``, ``_check_x`` and ``_next_key`` (see :class:`rnnlab.models.Sequential`)."""
@@ -268,12 +276,7 @@ class TrainingMixin:
                 # The transformation was built at compile time: keep a rate set since.
                 self.optimizer.learning_rate = self.optimizer._learning_rate
         x_dev, y_dev = jax.device_put(x), jax.device_put(y)  # no per-shape program
-        val_dev = None
-        if val is not None:  # evaluated inside the compiled epoch, in chunks
-            seq_len = val[0].shape[1] if val[0].ndim > 2 else None
-            chunk = training.default_chunk(val[0].shape[0], seq_len)
-            chunks = training.batch_plan(val[0].shape[0], chunk, rng=None)
-            val_dev = tuple(jax.device_put(a) for a in (val[0], val[1], *chunks))
+        val_dev = None if val is None else _validation_inputs(*val)
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
