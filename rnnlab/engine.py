@@ -47,10 +47,12 @@ class _FitPlan:
     initial_epoch: int
 
 
-def _validation_inputs(x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, ...]:
-    """``(x, y, idx, weights)`` on the device for the compiled epoch's validation pass,
-    in chunks of :func:`rnnlab.training.default_chunk` samples."""
-    chunk = training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
+def _evaluation_inputs(
+    x: np.ndarray, y: np.ndarray, chunk: int | None = None
+) -> tuple[jax.Array, ...]:
+    """``(x, y, idx, weights)`` on the device for a compiled evaluation, in chunks of
+    ``chunk`` samples (:func:`rnnlab.training.default_chunk` when ``None``)."""
+    chunk = chunk or training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
     chunks = training.batch_plan(x.shape[0], chunk, rng=None)
     return tuple(jax.device_put(a) for a in (x, y, *chunks))
 
@@ -276,7 +278,7 @@ class TrainingMixin:
                 # The transformation was built at compile time: keep a rate set since.
                 self.optimizer.learning_rate = self.optimizer._learning_rate
         x_dev, y_dev = jax.device_put(x), jax.device_put(y)  # no per-shape program
-        val_dev = None if val is None else _validation_inputs(*val)
+        val_dev = None if val is None else _evaluation_inputs(*val)
         names = compiled["metric_names"]
         self.stop_training = False
         cbs.on_train_begin()
@@ -336,11 +338,11 @@ class TrainingMixin:
         self.history = history
         return history
 
-    def _evaluate_arrays(self, x: jax.Array, y: jax.Array, chunk: int | None = None) -> list[float]:
-        compiled = self._compiled
-        seq_len = x.shape[1] if x.ndim > 2 else None
-        chunk = chunk or training.default_chunk(x.shape[0], seq_len)
-        return np.asarray(compiled["evaluate"](self.params, x, y, chunk=chunk)).tolist()
+    def _evaluate_arrays(
+        self, x: np.ndarray, y: np.ndarray, chunk: int | None = None
+    ) -> list[float]:
+        inputs = _evaluation_inputs(x, y, chunk)
+        return np.asarray(self._compiled["evaluate"](self.params, *inputs)).tolist()
 
     def evaluate(
         self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int = 0
@@ -361,7 +363,7 @@ class TrainingMixin:
         if batch_size is not None:
             positive_int_arg(batch_size, "batch_size", "evaluate")
         x, y = self._prepare_xy(x, y, "evaluate")
-        values = self._evaluate_arrays(jax.device_put(x), jax.device_put(y), batch_size)
+        values = self._evaluate_arrays(x, y, batch_size)
         if verbose:
             names = ["loss", *compiled["metric_names"]]
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(names, values, strict=True)))

@@ -97,14 +97,6 @@ def batch_plan(
     return idx.reshape(n_batches, batch_size), weight.reshape(n_batches, batch_size)
 
 
-def _chunks(n: int, chunk: int) -> tuple[jax.Array, jax.Array]:
-    """In-order ``(idx, weight)`` of shape ``(n_chunks, chunk)`` inside compiled code."""
-    n_chunks = -(-n // chunk)
-    slots = jnp.arange(n_chunks * chunk)
-    idx = (slots % n).reshape(n_chunks, chunk)
-    return idx, (slots < n).astype(jnp.float32).reshape(n_chunks, chunk)
-
-
 def _all_finite(tree: Any) -> jax.Array:
     leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
@@ -193,25 +185,21 @@ def make_train_epoch(
 def make_evaluate(
     forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
 ) -> Callable[..., jax.Array]:
-    """Build ``evaluate(params, x, y, *, chunk) -> [loss, *metrics]`` (weighted means).
+    """Build the jitted ``evaluate(params, x, y, idx, weights) -> [loss, *metrics]``.
 
-    The data is processed ``chunk`` samples at a time inside one compiled
-    ``lax.scan``, the last chunk padded and masked.
+    Weighted means over the chunks ``idx``/``weights`` ``(n_chunks, chunk)`` of
+    ``x``/``y`` (:func:`batch_plan` without shuffling: the last chunk padded and
+    weighted 0), one chunk per step of a compiled ``lax.scan``.
     """
-
-    evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns)
-
-    def evaluate(params, x, y, *, chunk: int):
-        return evaluate_chunks(params, x, y, *_chunks(x.shape[0], chunk))
-
-    return jax.jit(evaluate, static_argnames=("chunk",), compiler_options=compiler_options())
+    evaluate = _chunked_evaluation(forward_fn, loss_fn, metric_fns)
+    return jax.jit(evaluate, compiler_options=compiler_options())
 
 
 def _chunked_evaluation(
     forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
 ) -> Callable[..., jax.Array]:
-    """``run(params, x, y, idx, weights) -> [loss, *metrics]``: weighted means over the
-    chunks ``idx``/``weights`` ``(n_chunks, chunk)`` of ``x``/``y``, in one ``lax.scan``."""
+    """``run(params, x, y, idx, weights) -> [loss, *metrics]``, not jitted: the body of
+    :func:`make_evaluate`'s function and of the validation pass in the compiled epoch."""
 
     def run(params, x, y, idx, weights):
         def body(_, batch):
