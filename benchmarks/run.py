@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import report
+from benchmarks import report, steadiness
 from benchmarks.common import (
     CHAPTER_MODELS,
     FRAMEWORKS,
@@ -157,10 +157,23 @@ def run_job(python: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]
     return result
 
 
-def run_jobs(python: str, specs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
-    """All jobs in order, one line of progress each; each result carries its spec."""
+def run_jobs(
+    python: str, specs: list[dict[str, Any]], timeout: float, calibration: list[dict] | None = None
+) -> list[dict[str, Any]]:
+    """All jobs in order, one line of progress each; each result carries its spec.
+
+    When ``calibration`` is a list, the machine's speed is timed
+    (:func:`benchmarks.steadiness.calibrate`) before each repeat and after the last job,
+    and appended to it as ``{"before_job": index, "seconds": s}``.
+    """
     results = []
+    repeat = None
     for i, spec in enumerate(specs, 1):
+        if calibration is not None and spec["repeat"] != repeat:
+            repeat = spec["repeat"]
+            calibration.append(
+                {"before_job": i, "seconds": steadiness.calibrate(python, REPO_ROOT)}
+            )
         label = spec.get("model") or spec.get("config") or spec["job"]
         if spec.get("cache_state"):
             label += f" (compilation cache {spec['cache_state']})"
@@ -178,6 +191,9 @@ def run_jobs(python: str, specs: list[dict[str, Any]], timeout: float) -> list[d
             print(res.get("stderr_tail", ""), file=sys.stderr)
         print(f"[{i}/{len(specs)}] {spec['framework']} {label} repeat {spec['repeat']}: {shown}")
         results.append(res)
+    if calibration is not None:
+        end = {"before_job": len(specs) + 1, "seconds": steadiness.calibrate(python, REPO_ROOT)}
+        calibration.append(end)
     return results
 
 
@@ -253,7 +269,8 @@ def run_workload(
     else:
         specs = scaling_specs(args, frameworks, tmp)
     print(f"{workload}: {len(specs)} jobs on {', '.join(frameworks)} with {args.python}")
-    results = run_jobs(args.python, specs, args.timeout)
+    calibration: list[dict] = []
+    results = run_jobs(args.python, specs, args.timeout, calibration)
     whole = [r for r in results if r.get("job") == WHOLE_CHAPTER_JOB]
     results = [r for r in results if r.get("job") != WHOLE_CHAPTER_JOB]
     rows = report.aggregate(workload, results, frameworks)
@@ -264,7 +281,10 @@ def run_workload(
         "machine": info["machine"],
         "skipped": info["skipped"],
         "results": rows,
+        "calibration": calibration,
     }
+    timings = [c["seconds"] for c in calibration if c["seconds"] is not None]
+    payload["speed_drift"] = steadiness.spread(timings)
     cold = [r for r in whole if r.get("cache_state", "cold") == "cold"]
     warm = [r for r in whole if r.get("cache_state") == "warm"]
     if cold:
@@ -272,6 +292,9 @@ def run_workload(
     if warm:
         payload["whole_chapter_warm"] = report.aggregate_whole_chapter(warm, rows)
     report.print_table(workload, rows, payload)
+    note = steadiness.steadiness_note(timings)
+    if note:
+        print(note)
     path = report.write_json(args.out, workload, payload)
     if not args.no_chart:
         report.draw_chart(args.out, workload, rows, path.stem)

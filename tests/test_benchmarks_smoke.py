@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["basic_rnn", "stacked_rnn"]
 
@@ -51,6 +53,14 @@ def test_chapter_smoke_rnnlab(tmp_path: Path) -> None:
         assert row["ratio_vs_rnnlab"] == 1.0
     stamped = list(tmp_path.glob("chapter-2*.json"))
     assert len(stamped) == 1
+    # the machine's speed, timed before the (only) repeat and after the last job
+    calibration = payload["calibration"]
+    jobs = len(MODELS) + 2  # each model, then fit_many with a cold and a warm cache
+    assert [c["before_job"] for c in calibration] == [1, jobs + 1]
+    assert all(0 < c["seconds"] < 30 for c in calibration)
+    assert payload["speed_drift"] == pytest.approx(
+        max(c["seconds"] for c in calibration) / min(c["seconds"] for c in calibration) - 1
+    )
     assert (tmp_path / "chapter-latest.png").stat().st_size > 0
     assert (tmp_path / "chapter-whole-latest.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -158,3 +168,18 @@ def test_remat_benchmark_quick(tmp_path: Path) -> None:
     losses = [row[key]["runs"][0]["loss"] for key in ("plain", "remat")]
     assert math.isclose(*losses, rel_tol=1e-5), losses
     assert "T=   200 units=  8 series=   10:" in proc.stdout
+
+
+def test_steadiness_flags_a_run_whose_machine_slowed_down() -> None:
+    from benchmarks import steadiness
+
+    assert steadiness.spread([0.2]) == 0.0
+    assert steadiness.spread([0.20, 0.30, 0.25]) == pytest.approx(0.5)
+    assert steadiness.steadiness_note([0.200, 0.215, 0.205]) is None  # 7.5%: noise
+    note = steadiness.steadiness_note([0.200, 0.260, 0.210])
+    assert note == (
+        "warning: the machine's speed drifted by 30% during this run (calibration "
+        "0.200, 0.260, 0.210 s, before each repeat and at the end); jobs that ran in a slow "
+        "phase look slower than the others, so compare ratios with care or rerun on an idle "
+        "machine"
+    )
