@@ -26,14 +26,14 @@ CALIBRATION = r"""
 import time
 import numpy as np
 
-a = np.random.default_rng(0).random((96, 96))
+a = np.random.default_rng(0).random((128, 128))
 
 def work():
     x = a
-    for _ in range(300):
+    for _ in range(1500):
         x = np.tanh(x @ a * 0.01)
     total = 0
-    for i in range(300_000):
+    for i in range(1_500_000):
         total += i * i
     return total
 
