@@ -164,7 +164,7 @@ def run_jobs(
 
     When ``calibration`` is a list, the machine's speed is timed
     (:func:`benchmarks.steadiness.calibrate`) before each repeat and after the last job,
-    and appended to it as ``{"before_job": index, "seconds": s}``.
+    and appended to it as ``{"before_job": index, "seconds": {measure: s}}``.
     """
     results = []
     repeat = None
@@ -283,8 +283,8 @@ def run_workload(
         "results": rows,
         "calibration": calibration,
     }
-    timings = [c["seconds"] for c in calibration if c["seconds"] is not None]
-    payload["speed_drift"] = steadiness.spread(timings)
+    timings = [c["seconds"] for c in calibration]
+    payload["speed_drift"] = steadiness.drift_by_measure(timings)
     cold = [r for r in whole if r.get("cache_state", "cold") == "cold"]
     warm = [r for r in whole if r.get("cache_state") == "warm"]
     if cold:
