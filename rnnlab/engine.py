@@ -29,6 +29,7 @@ from rnnlab import losses, optimizers, training
 from rnnlab.callbacks import Callback, CallbackList, History
 from rnnlab.metrics import get as get_metric
 from rnnlab.progress import EpochProgress
+from rnnlab.utils import key_rng
 from rnnlab.validation import as_float_array, positive_int_arg, same_length, target_matches
 
 
@@ -283,16 +284,15 @@ class TrainingMixin:
         self.stop_training = False
         cbs.on_train_begin()
         steps = -(-x.shape[0] // batch_size)
-        # The sample order is drawn on the host from this fit's key: reproducible,
-        # and no shuffle to compile into the epoch (rnnlab.training.batch_plan).
-        seed = [int(v) for v in np.asarray(jax.random.key_data(fit_key)).ravel()]
         self._batch_listener = progress.batch if progress.live else None
         with progress:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch)
                 progress.begin_epoch(epoch, steps)
                 start = time.perf_counter()
-                rng = np.random.default_rng([*seed, epoch]) if plan.shuffle else None
+                # The sample order is drawn on the host from this fit's key: reproducible,
+                # and no shuffle to compile into the epoch (rnnlab.training.batch_plan).
+                rng = key_rng(fit_key, epoch) if plan.shuffle else None
                 idx, weights = training.batch_plan(x.shape[0], batch_size, rng)
                 result = train_epoch(
                     self.params,

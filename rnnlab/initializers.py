@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.utils import key_rng
+
 Initializer = Callable[..., jax.Array]
 
 
@@ -35,19 +37,6 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
         return n, n
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
-
-
-def key_rng(key: jax.Array) -> np.random.Generator:
-    """A NumPy generator seeded by the bits of a JAX PRNG key: same key, same stream.
-
-    Example:
-        >>> a = key_rng(jax.random.key(1)).random(); b = key_rng(jax.random.key(1)).random()
-        >>> a == b
-        True
-    """
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    return np.random.default_rng(np.asarray(key).ravel().tolist())
 
 
 def _to_jax(values: np.ndarray, dtype) -> jax.Array:

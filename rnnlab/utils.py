@@ -22,6 +22,7 @@ __all__ = [
     "KeyStream",
     "clear_session",
     "enable_compilation_cache",
+    "key_rng",
     "next_key",
     "set_random_seed",
     "unique_name",
@@ -84,6 +85,20 @@ def next_key() -> jax.Array:
     if _global_stream is None:
         _global_stream = KeyStream(int(np.random.SeedSequence().entropy % 2**31))
     return _global_stream.next()
+
+
+def key_rng(key: jax.Array, *extra: int) -> np.random.Generator:
+    """A NumPy generator seeded by the bits of a concrete JAX PRNG key (and ``extra``
+    integers, e.g. an epoch number): same key and extras, same stream.
+
+    Example:
+        >>> a = key_rng(jax.random.key(1)).random(); b = key_rng(jax.random.key(1)).random()
+        >>> a == b, key_rng(jax.random.key(1), 7).random() == a
+        (True, False)
+    """
+    if jax.numpy.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return np.random.default_rng([*np.asarray(key).ravel().tolist(), *extra])
 
 
 def _snake_case(name: str) -> str:
