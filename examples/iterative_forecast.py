@@ -72,7 +72,7 @@ def main(argv=None) -> dict:
     )
 
     y_pred = forecast(model, multi.x_val, HORIZON)  # input lengths 50, 51, ..., 59
-    compilations = model._predict_fn._cache_size()  # jax.jit's count of compiled versions
+    compilations = model.predict_fn._cache_size()  # jax.jit's count of compiled versions
     print(f"predict compiled {compilations} time(s) for {HORIZON} growing inputs")
     if compilations != 1:
         raise RuntimeError(f"predict recompiled: {compilations} compiled versions, expected 1")

@@ -26,11 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
-
-from rnnlab.optimizers import find_inject_state
 
 __all__ = [
     "CSVLogger",
@@ -223,56 +219,27 @@ def _snapshot(params: Any) -> Any:
     return jax.tree.map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, params)
 
 
-def _lr_holder(model: Any, owner: str) -> Any:
-    """Where the model's learning rate can be read and written.
-
-    Returns the optimizer itself when it has a ``learning_rate`` attribute (every
-    :mod:`rnnlab.optimizers` optimizer), else the live ``hyperparams`` dict of a
-    raw ``optax.inject_hyperparams`` transformation's state.
-
-    Raises:
-        ValueError: the optimizer is a plain Optax transformation whose learning
-            rate is baked in (or a schedule), so it cannot be changed.
-    """
+def _optimizer(model: Any, owner: str) -> Any:
+    """The model's optimizer, whose ``learning_rate`` reads and writes its Optax state."""
     opt = getattr(model, "optimizer", None)
     if opt is None:
         raise RuntimeError(
             f"{owner}: the model has no optimizer; call model.compile(optimizer=..., loss=...) "
             "first"
         )
-    if not isinstance(opt, optax.GradientTransformation) and hasattr(opt, "learning_rate"):
-        return opt
-    state = find_inject_state(getattr(model, "_opt_state", None))
-    if state is not None and "learning_rate" in state.hyperparams:
-        if "learning_rate" in (getattr(state, "hyperparams_states", None) or {}):
-            raise ValueError(
-                f"{owner}: the optimizer's learning rate is an Optax schedule, which sets it "
-                "at every step and would override this callback; pass a number as the "
-                "learning rate (or use the schedule alone)"
-            )
-        return state.hyperparams
-    raise ValueError(
-        f"{owner} needs to change the learning rate, but model.optimizer is a plain Optax "
-        "transformation whose learning rate is fixed when it is built. Compile with an "
-        "rnnlab optimizer instead, e.g. model.compile(optimizer=rnnlab.optimizers.SGD(0.01), "
-        "...) or optimizer='sgd', or wrap the Optax one: "
-        "optax.inject_hyperparams(optax.sgd)(learning_rate=0.01)"
-    )
+    return opt
 
 
 def _get_lr(model: Any, owner: str) -> float:
-    holder = _lr_holder(model, owner)
-    if isinstance(holder, dict):
-        return float(holder["learning_rate"])
-    return float(np.asarray(holder.learning_rate))
+    try:
+        return float(_optimizer(model, owner).learning_rate)
+    except ValueError as exc:  # a plain Optax transformation or a schedule
+        raise ValueError(f"{owner}: {exc}") from None
 
 
 def _set_lr(model: Any, value: float, owner: str) -> None:
-    holder = _lr_holder(model, owner)
-    if isinstance(holder, dict):
-        holder["learning_rate"] = jnp.asarray(value, holder["learning_rate"].dtype)
-    else:
-        holder.learning_rate = float(value)
+    _get_lr(model, owner)  # the same clear error when the rate cannot change
+    _optimizer(model, owner).learning_rate = float(value)
 
 
 # -- the callbacks ------------------------------------------------------------------------
@@ -487,7 +454,7 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self._reset()
-        _lr_holder(self.model, "ReduceLROnPlateau")  # fail before the first epoch
+        _get_lr(self.model, "ReduceLROnPlateau")  # fail before the first epoch
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if logs is None:
@@ -553,7 +520,7 @@ class LearningRateScheduler(Callback):
         self._takes_lr = _accepts_two_args(schedule)
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        _lr_holder(self.model, "LearningRateScheduler")  # fail before the first epoch
+        _get_lr(self.model, "LearningRateScheduler")  # fail before the first epoch
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         lr = _get_lr(self.model, "LearningRateScheduler")

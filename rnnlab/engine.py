@@ -1,9 +1,10 @@
-"""The training face of :class:`rnnlab.models.Sequential`: compile, fit, evaluate, predict.
+"""The training face of a model: compile, fit, evaluate, predict.
 
-A mixin, as Keras splits its ``Model`` from its trainer: the model class holds
-the layers and the pure forward pass; these methods validate data, call the
-compiled pure functions of :mod:`rnnlab.training` and keep the state they return
-(``params``, optimizer state, History).
+A mixin, as Keras's ``Model`` inherits its trainer's methods: the model class
+holds the layers and the pure forward pass; these methods check arguments and
+data, and hand the work to the model's :class:`~rnnlab.trainer.Trainer` (its one
+``trainer`` field, created by ``compile``) or, for ``predict``, to the model's
+jitted forward pass. The mixin has no fields of its own.
 
 Example:
     >>> import numpy as np
@@ -16,59 +17,33 @@ Example:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jax
 import numpy as np
-import optax
 
 from rnnlab import losses, optimizers, training
-from rnnlab.callbacks import Callback, CallbackList, History
+from rnnlab.callbacks import Callback, History
 from rnnlab.metrics import get as get_metric
-from rnnlab.progress import EpochProgress
-from rnnlab.utils import key_rng
+from rnnlab.train_state import TrainState
+from rnnlab.trainer import FitPlan, Trainer
 from rnnlab.validation import as_float_array, positive_int_arg, same_length, target_matches
-
-
-@dataclass(frozen=True)
-class _FitPlan:
-    """The checked arguments of one ``fit`` call (see ``TrainingMixin._fit_plan``)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    val: tuple[np.ndarray, np.ndarray] | None
-    batch_size: int
-    epochs: int
-    verbose: int
-    callbacks: list[Callback]
-    shuffle: bool
-    initial_epoch: int
-
-
-def _evaluation_inputs(
-    x: np.ndarray, y: np.ndarray, chunk: int | None = None
-) -> tuple[jax.Array, ...]:
-    """``(x, y, idx, weights)`` on the device for a compiled evaluation, in chunks of
-    ``chunk`` samples (:func:`rnnlab.training.default_chunk` when ``None``)."""
-    chunk = chunk or training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
-    chunks = training.batch_plan(x.shape[0], chunk, rng=None)
-    return tuple(jax.device_put(a) for a in (x, y, *chunks))
 
 
 class TrainingMixin:
     """compile / fit / evaluate / predict for a model with ``forward``, ``params``,
-    ``layers``, ``_check_x`` and ``_next_key`` (see :class:`rnnlab.models.Sequential`)."""
+    ``layers``, ``trainer``, ``check_x``, ``next_key`` and ``predict_fn``
+    (see :class:`rnnlab.models.Sequential`)."""
 
-    def _require_compiled(self, what: str) -> dict[str, Any]:
-        if self._compiled is None:
+    def require_trainer(self, what: str) -> Trainer:
+        """The model's :class:`~rnnlab.trainer.Trainer`; a clear error before ``compile``."""
+        if self.trainer is None:
             raise RuntimeError(
                 f"{what}: the model must be compiled first: call "
                 f"model.compile(optimizer=..., loss=...) before {what}()"
             )
-        return self._compiled
+        return self.trainer
 
     # -- training -----------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None) -> None:
@@ -90,77 +65,47 @@ class TrainingMixin:
         """
         if loss is None:
             raise ValueError("compile: loss is required, e.g. loss='mse'")
-        tx, wrapper = optimizers.get(optimizer)
+        opt = optimizers.get(optimizer)
         loss_fn = losses.get(loss, owner="compile")
         if metrics is None:
             metrics = []
         if isinstance(metrics, str) or callable(metrics):
             metrics = [metrics]
         named = [get_metric(m) for m in metrics]
-        names = [n for n, _ in named]
-        fns = [f for _, f in named]
-        self.optimizer = wrapper if wrapper is not None else tx
-        if wrapper is not None:
-            wrapper._model = self
-        self._compiled = {
-            "tx": tx,
-            "loss": loss_fn,
-            "metric_fns": fns,
-            "metric_names": names,
-            "evaluate": training.make_evaluate(self.forward, loss_fn, fns),
-            "labels": None,
-        }
-        self._opt_state = None
+        opt.reset()  # a new compile starts a new optimizer state
+        # The trainer gets the pure forward pass of the layers, not the model.
+        self.trainer = Trainer(
+            self.pure_forward(), loss_fn, [n for n, _ in named], [f for _, f in named], opt
+        )
 
-    def _train_epoch_fn(self, live_progress: bool = False) -> Any:
-        """The compiled epoch for the current trainable/frozen split (built on first use).
+    @property
+    def optimizer(self) -> optimizers.Optimizer | None:
+        """The compiled optimizer (it holds the Optax state and the learning rate)."""
+        return None if self.trainer is None else self.trainer.optimizer
 
-        Frozen weights (non-trainable layers, moving statistics) get no optimizer
-        update: the transformation is wrapped in ``optax.multi_transform``. With
-        ``live_progress`` the variant that reports every batch to the progress bar.
+    @property
+    def train_state(self) -> TrainState:
+        """Everything needed to continue training, as one pytree (see :mod:`rnnlab.train_state`).
+
+        Assigning a ``TrainState`` writes its weights to the layers and the rest to the
+        optimizer and trainer.
         """
-        compiled = self._compiled
-        labels = self.trainable_labels()
-        if compiled["labels"] != labels:
-            tx = compiled["tx"]
-            if any(v == "freeze" for layer in labels.values() for v in layer.values()):
-                tx = optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
-            compiled["labels"] = labels
-            compiled["effective_tx"] = tx
-            compiled["train_epoch"] = training.make_train_epoch(
-                self.forward, compiled["loss"], compiled["metric_fns"], tx
-            )
-            compiled["train_epoch_live"] = None
-            self._opt_state = None
-        if not live_progress:
-            return compiled["train_epoch"]
-        if compiled["train_epoch_live"] is None:
-            compiled["train_epoch_live"] = training.make_train_epoch(
-                self.forward,
-                compiled["loss"],
-                compiled["metric_fns"],
-                compiled["effective_tx"],
-                on_batch=self._report_batch,
-            )
-        return compiled["train_epoch_live"]
+        return self.require_trainer("train_state").state(self.built_params("train_state"))
 
-    def _report_batch(self, loss_sum: Any, weight: Any) -> None:
-        # Called by the compiled epoch (host callback) while a progress bar is live.
-        listener = self._batch_listener
-        if listener is not None:
-            listener(float(loss_sum), float(weight))
+    @train_state.setter
+    def train_state(self, state: TrainState) -> None:
+        self.params = self.require_trainer("train_state").restore(state)
 
     @property
     def metrics_names(self) -> list[str]:
         """``["loss", *metric names]``, the order ``evaluate`` returns."""
-        compiled = self._require_compiled("metrics_names")
-        return ["loss", *compiled["metric_names"]]
+        return ["loss", *self.require_trainer("metrics_names").metric_names]
 
     def _prepare_xy(self, x: Any, y: Any, where: str, x_arg: str = "x", y_arg: str = "y"):
         x = as_float_array(x, x_arg, where)
         y = as_float_array(y, y_arg, where)
         same_length(x, y, x_arg, y_arg, where)
-        out_shape = self._check_x(x, x_arg, where)
+        out_shape = self.check_x(x, x_arg, where)
         y = target_matches(y, out_shape, y_arg, where)
         return x, y
 
@@ -200,7 +145,7 @@ class TrainingMixin:
             FloatingPointError: the loss became NaN or infinite; the model keeps
                 the last finite weights.
         """
-        plan = self._fit_plan(
+        plan = self.fit_plan(
             x,
             y,
             batch_size,
@@ -212,9 +157,9 @@ class TrainingMixin:
             shuffle,
             initial_epoch,
         )
-        return self._fit_run(plan, self._next_key())
+        return self.fit_with_plan(plan, self.next_key())
 
-    def _fit_plan(
+    def fit_plan(
         self,
         x: Any,
         y: Any,
@@ -226,9 +171,13 @@ class TrainingMixin:
         validation_data: tuple[Any, Any] | None,
         shuffle: bool,
         initial_epoch: int,
-    ) -> _FitPlan:
-        """Check every argument of ``fit`` and convert the data; nothing is trained yet."""
-        self._require_compiled("fit")
+    ) -> FitPlan:
+        """Check every argument of ``fit`` and convert the data; nothing is trained yet.
+
+        Returns the :class:`~rnnlab.trainer.FitPlan` that :meth:`fit_with_plan` runs
+        (what :func:`rnnlab.parallel.fit_many` checks before any training starts).
+        """
+        self.require_trainer("fit")
         where = "fit"
         batch_size = positive_int_arg(32 if batch_size is None else batch_size, "batch_size", where)
         epochs = positive_int_arg(epochs, "epochs", where)
@@ -255,94 +204,15 @@ class TrainingMixin:
                 *validation_data, where, "validation_data[0]", "validation_data[1]"
             )
 
-        return _FitPlan(
+        return FitPlan(
             x, y, val, batch_size, epochs, verbose, list(callbacks or []), shuffle, initial_epoch
         )
 
-    def _fit_run(self, plan: _FitPlan, fit_key: jax.Array) -> History:
-        """Train as ``plan`` says, drawing shuffling and dropout keys from ``fit_key``."""
-        compiled = self._compiled
-        x, y, val, batch_size = plan.x, plan.y, plan.val, plan.batch_size
-        epochs, verbose, initial_epoch = plan.epochs, plan.verbose, plan.initial_epoch
-        history = History()
-        cbs = CallbackList([history, *plan.callbacks])
-        cbs.set_model(self)
-        cbs.set_params(
-            {"epochs": epochs, "steps": -(-x.shape[0] // batch_size), "verbose": verbose}
-        )
-        progress = EpochProgress(epochs, verbose, initial_epoch)
-        train_epoch = self._train_epoch_fn(live_progress=progress.live)
-        if self._opt_state is None:
-            # One small compiled program, not an eager op compiled per parameter shape.
-            self._opt_state = jax.jit(compiled["effective_tx"].init)(self.params)
-            if isinstance(self.optimizer, optimizers.Optimizer):
-                # The transformation was built at compile time: keep a rate set since.
-                self.optimizer.learning_rate = self.optimizer._learning_rate
-        x_dev, y_dev = jax.device_put(x), jax.device_put(y)  # no per-shape program
-        val_dev = None if val is None else _evaluation_inputs(*val)
-        names = compiled["metric_names"]
-        self.stop_training = False
-        cbs.on_train_begin()
-        steps = -(-x.shape[0] // batch_size)
-        self._batch_listener = progress.batch if progress.live else None
-        with progress:
-            for epoch in range(initial_epoch, epochs):
-                cbs.on_epoch_begin(epoch)
-                progress.begin_epoch(epoch, steps)
-                start = time.perf_counter()
-                # The sample order is drawn on the host from this fit's key: reproducible,
-                # and no shuffle to compile into the epoch (rnnlab.training.batch_plan).
-                rng = key_rng(fit_key, epoch) if plan.shuffle else None
-                idx, weights = training.batch_plan(x.shape[0], batch_size, rng)
-                result = train_epoch(
-                    self.params,
-                    self._opt_state,
-                    x_dev,
-                    y_dev,
-                    idx,
-                    weights,
-                    jax.random.fold_in(fit_key, epoch),
-                    val_dev,
-                )
-                finite = np.asarray(result.finite)
-                self.params, self._opt_state = result.params, result.opt_state
-                if not finite.all():
-                    bad = int(np.argmin(finite))
-                    if any(getattr(cb, "terminate_on_nan", False) for cb in cbs.callbacks):
-                        print(
-                            f"Epoch {epoch + 1}, batch {bad + 1}: invalid loss, terminating "
-                            "training (the model keeps the last finite weights)"
-                        )
-                        cbs.on_epoch_end(epoch, {"loss": float("nan")})
-                        self.stop_training = True
-                        break
-                    raise FloatingPointError(
-                        f"fit: the loss became NaN or infinite at epoch {epoch + 1}, batch "
-                        f"{bad + 1}; training stopped and the model keeps the last finite "
-                        "weights. Try a lower learning rate or check the data scale."
-                    )
-                logs = {"loss": float(result.loss)}
-                logs.update(zip(names, np.asarray(result.metrics).tolist(), strict=True))
-                if result.val is not None:
-                    values = np.asarray(result.val).tolist()
-                    logs.update(
-                        {f"val_{k}": v for k, v in zip(["loss", *names], values, strict=True)}
-                    )
-                progress.update(epoch, logs, time.perf_counter() - start)
-                cbs.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        self._batch_listener = None
-        cbs.on_train_end()
-        history.model = self
+    def fit_with_plan(self, plan: FitPlan, fit_key: jax.Array) -> History:
+        """Train as ``plan`` says, drawing sample orders and dropout keys from ``fit_key``."""
+        history = self.require_trainer("fit").fit(self, plan, fit_key)
         self.history = history
         return history
-
-    def _evaluate_arrays(
-        self, x: np.ndarray, y: np.ndarray, chunk: int | None = None
-    ) -> list[float]:
-        inputs = _evaluation_inputs(x, y, chunk)
-        return np.asarray(self._compiled["evaluate"](self.params, *inputs)).tolist()
 
     def evaluate(
         self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int = 0
@@ -359,18 +229,15 @@ class TrainingMixin:
             >>> isinstance(m.evaluate(np.ones((4, 2)), np.ones((4, 1))), float)
             True
         """
-        compiled = self._require_compiled("evaluate")
+        trainer = self.require_trainer("evaluate")
         if batch_size is not None:
             positive_int_arg(batch_size, "batch_size", "evaluate")
         x, y = self._prepare_xy(x, y, "evaluate")
-        values = self._evaluate_arrays(x, y, batch_size)
+        values = trainer.evaluate(self.params, x, y, batch_size)
         if verbose:
-            names = ["loss", *compiled["metric_names"]]
+            names = self.metrics_names
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(names, values, strict=True)))
-        return values if compiled["metric_names"] else values[0]
-
-    def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
-        return self.forward(params, x, mask=mask)[0]
+        return values if trainer.metric_names else values[0]
 
     def _time_padding(self, x: np.ndarray) -> int:
         """Steps to left-pad ``x`` with so its length falls in a bucket of 16 (0 if unsafe).
@@ -405,7 +272,7 @@ class TrainingMixin:
             (3, 1)
         """
         x = as_float_array(x, "x", "predict")
-        self._check_x(x, "x", "predict")
+        self.check_x(x, "x", "predict")
         n = x.shape[0]
         if batch_size is None:
             chunk = training.default_chunk(n, x.shape[1] if x.ndim > 2 else None)
@@ -423,7 +290,7 @@ class TrainingMixin:
             if real < chunk:
                 pad = np.zeros((chunk - real, *part.shape[1:]), np.float32)
                 part = np.concatenate([part, pad])
-            out = np.asarray(self._predict_fn(self.params, part, mask))[:real]
+            out = np.asarray(self.predict_fn(self.params, part, mask))[:real]
             if lead and out.ndim == 3 and out.shape[1] == lead + steps:
                 out = out[:, lead:]  # drop the padded steps of sequence outputs
             outputs.append(out)

@@ -1,10 +1,10 @@
 """``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict.
 
-The object only holds state — layers, the parameter pytree ``params``, the
-optimizer state — and calls pure compiled functions from :mod:`rnnlab.training`
-(compile / fit / evaluate / predict live in :mod:`rnnlab.engine`).
-``model.apply(params, x)`` is the pure forward pass, usable under ``jax.jit``
-and ``jax.grad``.
+The model holds its layers (each owns its weights; ``model.params`` assembles
+them into one pytree and assigning it writes them back), its key stream, and
+after ``compile`` one :class:`~rnnlab.trainer.Trainer` (compile / fit / evaluate
+/ predict live in :mod:`rnnlab.engine`). ``model.apply(params, x)`` is the pure
+forward pass, usable under ``jax.jit`` and ``jax.grad``.
 
 Example:
     >>> import numpy as np
@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,7 +32,47 @@ from rnnlab.callbacks import History
 from rnnlab.engine import TrainingMixin
 from rnnlab.layers.base import Layer, Shape, format_shape
 from rnnlab.summary import format_summary
+from rnnlab.trainer import Trainer
 from rnnlab.utils import KeyStream, next_key, unique_name
+
+
+def forward_layers(
+    layers: Sequence[Layer],
+    params: Any,
+    x: jax.Array,
+    *,
+    training: bool = False,
+    key: jax.Array | None = None,
+    sample_weight: jax.Array | None = None,
+    mask: jax.Array | None = None,
+) -> tuple[jax.Array, jax.Array | None, dict[str, Any]]:
+    """Pure forward pass of a stack of layers, returning ``(y, mask, updates)``.
+
+    ``mask`` ``(batch, time)`` marks the output steps that count (``None``
+    without a Masking layer or an input ``mask``); ``updates`` holds new values
+    of non-trainable weights computed in training (``{layer: {name: array}}``).
+    It reads only the layers' configuration (``layers`` may be a model's live list):
+    the weights are ``params``.
+    """
+    updates: dict[str, Any] = {}
+    for i, layer in enumerate(layers):
+        layer_key = None if key is None else jax.random.fold_in(key, i)
+        layer_mask = mask if layer.supports_masking else None
+        if training:
+            y, new = layer.rematerialized(layer.apply_train)(
+                params[layer.name],
+                x,
+                key=layer_key,
+                mask=layer_mask,
+                sample_weight=sample_weight,
+            )
+            if new:
+                updates[layer.name] = new
+        else:
+            y = layer.apply(params[layer.name], x, training=False, mask=layer_mask)
+        mask = layer.compute_mask(mask, x)
+        x = y
+    return x, mask, updates
 
 
 class Sequential(TrainingMixin):
@@ -44,8 +85,12 @@ class Sequential(TrainingMixin):
             from the global stream (see :func:`rnnlab.utils.set_random_seed`).
 
     Attributes:
-        params: ``{layer_name: {weight_name: array}}`` — a plain pytree.
+        params: ``{layer_name: {weight_name: array}}`` — a plain pytree assembled
+            from the layers' weights (``None`` until built); assigning one writes
+            each layer's entry back to it.
         layers: the layers, in order.
+        trainer: the :class:`~rnnlab.trainer.Trainer` made by ``compile`` (``None`` before).
+        predict_fn: the jitted ``(params, x, mask) -> y`` that ``predict`` runs.
     """
 
     def __init__(
@@ -56,25 +101,48 @@ class Sequential(TrainingMixin):
     ) -> None:
         self.name = name or unique_name("Sequential")
         self.layers: list[Layer] = []
-        self.params: dict[str, Any] | None = None
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
         self.stop_training = False
-        self.optimizer: Any = None
         self.history: History | None = None
+        self.trainer: Trainer | None = None
         self._keys = KeyStream(seed) if seed is not None else None
         self._declared_input: Shape | None = None
-        self._compiled: dict[str, Any] | None = None
-        self._opt_state: Any = None
-        self._batch_listener: Any = None
-        self._predict_fn = jax.jit(
-            self._predict_chunk, compiler_options=training.compiler_options()
-        )
+        self._built = False
+        self.predict_fn = jax.jit(self._predict_chunk, compiler_options=training.compiler_options())
         for layer in layers or []:
             self.add(layer)
 
+    # -- weights ------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Any] | None:
+        """``{layer_name: {weight_name: array}}``, read from the layers; ``None`` until built."""
+        if not self._built:
+            return None
+        return {layer.name: layer.params for layer in self.layers}
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self.built_params("params")
+        names = [layer.name for layer in self.layers]
+        if not isinstance(value, dict) or sorted(value) != sorted(names):
+            got = sorted(value) if isinstance(value, dict) else type(value).__name__
+            raise ValueError(f"params: expected a dict with the layers {names}, got {got}")
+        for layer in self.layers:
+            layer.params = value[layer.name]
+
+    def built_params(self, what: str) -> dict[str, Any]:
+        """:attr:`params`, or a clear error naming ``what`` when the model is not built."""
+        if not self._built:
+            raise ValueError(
+                f"{what}: model {self.name!r} is not built yet; give the first layer an "
+                "input_shape, e.g. SimpleRNN(20, input_shape=(None, 1)), or call fit/predict first"
+            )
+        return self.params
+
     # -- building -----------------------------------------------------------------------
-    def _next_key(self) -> jax.Array:
+    def next_key(self) -> jax.Array:
+        """The next PRNG key of this model's stream (its ``seed``, else the global stream)."""
         return self._keys.next() if self._keys is not None else next_key()
 
     def add(self, layer: Layer) -> None:
@@ -98,27 +166,26 @@ class Sequential(TrainingMixin):
                 f"Sequential.add: a layer named {layer.name!r} is already in model "
                 f"{self.name!r}; layer names must be unique"
             )
-        if self.layers and layer.input_shape_arg is not None and self.params is not None:
+        if self.layers and layer.input_shape_arg is not None and self._built:
             raise ValueError(
                 f"Sequential.add: input_shape is only for the first layer; "
                 f"{layer.describe()} was given {format_shape(layer.input_shape_arg)}"
             )
-        if self.params is not None:
+        if layer.single_output_error is not None:
+            raise ValueError(layer.single_output_error)
+        if self._built:
             # Build first: a layer that does not fit leaves the model as it was.
             output_shape = layer.build(self.output_shape)
-            params = layer.init_params(self._next_key(), layer.input_shape)
-            self.params = {**self.params, layer.name: params}
+            layer.params = layer.init_params(self.next_key(), layer.input_shape)
             self.output_shape = output_shape
-        layer._model = self
         self.layers.append(layer)
-        if self.params is None and len(self.layers) == 1:
+        if not self._built and len(self.layers) == 1:
             declared = layer.input_shape_arg or self._declared_input
             if declared is not None:
                 try:
                     self.build(declared)
                 except Exception:
                     self.layers.pop()
-                    layer._model = None
                     raise
 
     def build(self, input_shape: Any = None) -> None:
@@ -135,22 +202,26 @@ class Sequential(TrainingMixin):
                 "or call fit/predict once"
             )
         params = {}
-        self.input_shape = shape
+        input_shape = shape
         for layer in self.layers:
             in_shape = shape
             shape = layer.build(in_shape)
-            params[layer.name] = layer.init_params(self._next_key(), in_shape)
-        self.output_shape = shape
-        self.params = params
+            params[layer.name] = layer.init_params(self.next_key(), in_shape)
+        # Every layer built: only now do the weights go to the layers.
+        for layer in self.layers:
+            layer.params = params[layer.name]
+        self.input_shape, self.output_shape = input_shape, shape
+        self._built = True
 
     @property
     def built(self) -> bool:
         """Whether the parameters exist."""
-        return self.params is not None
+        return self._built
 
-    def _check_x(self, x: np.ndarray, arg: str, where: str) -> Shape:
-        """Validate a data array against the model; return the concrete output shape."""
-        if self.params is None:
+    def check_x(self, x: np.ndarray, arg: str, where: str) -> Shape:
+        """Validate a data array against the model (building it on first use); return the
+        concrete output shape."""
+        if not self._built:
             first = self.layers[0] if self.layers else None
             if first is None:
                 raise ValueError(f"{where}: model {self.name!r} has no layers")
@@ -190,31 +261,20 @@ class Sequential(TrainingMixin):
         sample_weight: jax.Array | None = None,
         mask: jax.Array | None = None,
     ) -> tuple[jax.Array, jax.Array | None, dict[str, Any]]:
-        """Pure forward pass returning ``(y, mask, updates)``.
+        """Pure forward pass returning ``(y, mask, updates)`` (see :func:`forward_layers`)."""
+        return forward_layers(
+            self.layers,
+            params,
+            x,
+            training=training,
+            key=key,
+            sample_weight=sample_weight,
+            mask=mask,
+        )
 
-        ``mask`` ``(batch, time)`` marks the output steps that count (``None``
-        without a Masking layer or an input ``mask``); ``updates`` holds new values
-        of non-trainable weights computed in training (``{layer: {name: array}}``).
-        """
-        updates: dict[str, Any] = {}
-        for i, layer in enumerate(self.layers):
-            layer_key = None if key is None else jax.random.fold_in(key, i)
-            layer_mask = mask if layer.supports_masking else None
-            if training:
-                y, new = layer.rematerialized(layer.apply_train)(
-                    params[layer.name],
-                    x,
-                    key=layer_key,
-                    mask=layer_mask,
-                    sample_weight=sample_weight,
-                )
-                if new:
-                    updates[layer.name] = new
-            else:
-                y = layer.apply(params[layer.name], x, training=False, mask=layer_mask)
-            mask = layer.compute_mask(mask, x)
-            x = y
-        return x, mask, updates
+    def pure_forward(self) -> Any:
+        """:meth:`forward` as a function of the layers only (no reference to the model)."""
+        return functools.partial(forward_layers, self.layers)
 
     def apply(
         self, params: Any, x: jax.Array, *, training: bool = False, key: jax.Array | None = None
@@ -231,13 +291,13 @@ class Sequential(TrainingMixin):
 
     def trainable_labels(self) -> dict[str, dict[str, str]]:
         """``"train"`` or ``"freeze"`` for every weight, in the shape of :attr:`params`."""
-        self._require_built("trainable_labels")
+        params = self.built_params("trainable_labels")
         return {
             layer.name: {
                 name: "train"
                 if layer.trainable and name not in layer.non_trainable_names
                 else "freeze"
-                for name in self.params[layer.name]
+                for name in params[layer.name]
             }
             for layer in self.layers
         }
@@ -245,12 +305,12 @@ class Sequential(TrainingMixin):
     # -- Keras face ---------------------------------------------------------------------
     def count_params(self) -> int:
         """Total number of scalar parameters."""
-        self._require_built("count_params")
+        self.built_params("count_params")
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn: Any = None) -> None:
         """Print the layer table with output shapes and parameter counts, as Keras does."""
-        self._require_built("summary")
+        self.built_params("summary")
         rows = [
             (
                 f"{layer.name} ({type(layer).__name__})",
@@ -279,47 +339,31 @@ class Sequential(TrainingMixin):
 
     def get_weights(self) -> list[np.ndarray]:
         """All weights as NumPy arrays, layer by layer in Keras order."""
-        self._require_built("get_weights")
+        self.built_params("get_weights")
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Replace all weights from a list in :meth:`get_weights` order (shapes must match)."""
-        self._require_built("set_weights")
+        """Replace all weights from a list in :meth:`get_weights` order.
+
+        Every count and shape is checked before any layer changes.
+        """
+        self.built_params("set_weights")
         weights = list(weights)
-        expected = sum(len(layer.get_weights()) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"set_weights: expected {expected} arrays, got {len(weights)}")
-        new = {}
-        for layer in self.layers:
-            if hasattr(layer, "weights_to_params"):  # wrappers with nested params
-                n = len(layer.get_weights())
-                new[layer.name] = layer.weights_to_params(self.params[layer.name], weights[:n])
-                del weights[:n]
-                continue
-            new[layer.name] = dict(self.params[layer.name])
-            for wname in layer.weight_names:
-                if wname not in new[layer.name]:
-                    continue
-                value = np.asarray(weights.pop(0), np.float32)
-                old = new[layer.name][wname]
-                if value.shape != old.shape:
-                    raise ValueError(
-                        f"set_weights: {layer.name}/{wname} must have shape {old.shape}, "
-                        f"got {value.shape}"
-                    )
-                new[layer.name][wname] = jnp.asarray(value)
+        counts = [len(layer.get_weights()) for layer in self.layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}")
+        new, start = {}, 0
+        for layer, count in zip(self.layers, counts, strict=True):
+            new[layer.name] = layer.params_with_weights(weights[start : start + count])
+            start += count
         self.params = new
 
-    def _require_built(self, what: str) -> None:
-        if self.params is None:
-            raise ValueError(
-                f"{what}: model {self.name!r} is not built yet; give the first layer an "
-                "input_shape, e.g. SimpleRNN(20, input_shape=(None, 1)), or call fit/predict first"
-            )
+    def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
+        return self.forward(params, x, mask=mask)[0]
 
     def __call__(self, x: Any, training: bool = False) -> jax.Array:
         """Eager forward pass on an array (Keras's ``model(x)``)."""
-        self._require_built("call")
+        self.built_params("call")
         return self.apply(self.params, jnp.asarray(x, jnp.float32), training=training)
 
     def __repr__(self) -> str:

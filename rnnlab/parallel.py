@@ -101,7 +101,7 @@ def _check_jobs(jobs: Sequence[FitJob], workers: int | None) -> list[Any]:
     for i, job in enumerate(jobs):
         if not isinstance(job, FitJob):
             raise ValueError(f"fit_many: jobs[{i}] must be a FitJob, got {type(job).__name__}")
-        if getattr(job.model, "_compiled", None) is None:
+        if getattr(job.model, "trainer", None) is None:
             raise ValueError(
                 f"fit_many: jobs[{i}].model must be a compiled model: call "
                 "model.compile(optimizer=..., loss=...) first"
@@ -130,7 +130,7 @@ def _check_jobs(jobs: Sequence[FitJob], workers: int | None) -> list[Any]:
             raise ValueError(f"fit_many: jobs[{i}].fit_kwargs: {exc}") from None
         bound.apply_defaults()
         try:
-            plans.append(job.model._fit_plan(**bound.arguments))
+            plans.append(job.model.fit_plan(**bound.arguments))
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"fit_many: jobs[{i}]: {exc}") from None
     return plans
@@ -176,10 +176,10 @@ def fit_many(
     plans = _check_jobs(jobs, workers)
     workers = default_workers(len(jobs)) if workers is None else min(workers, len(jobs))
     # Draw each fit's key here, in job order, not in whichever order the threads start.
-    keys = [job.model._next_key() for job in jobs]
+    keys = [job.model.next_key() for job in jobs]
 
     def run(index: int) -> History:
-        history = jobs[index].model._fit_run(plans[index], keys[index])
+        history = jobs[index].model.fit_with_plan(plans[index], keys[index])
         if on_done is not None:
             on_done(index, history)
         return history

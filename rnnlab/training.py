@@ -17,15 +17,17 @@ step (BatchNormalization's moving statistics).
 
 Example:
     >>> import jax, jax.numpy as jnp, optax
+    >>> from rnnlab.train_state import init_state
     >>> fwd = lambda p, x, training=False, key=None, sample_weight=None: (x @ p["w"], None, {})
     >>> loss = lambda y, p: jnp.mean((y - p) ** 2, axis=-1)
     >>> epoch = make_train_epoch(fwd, loss, [], optax.sgd(0.1))
     >>> params = {"w": jnp.zeros((3, 1))}
+    >>> state = init_state(params, optax.sgd(0.1).init(params), jax.random.key(0))
     >>> x, y = jnp.ones((10, 3)), jnp.ones((10, 1))
     >>> idx, weights = batch_plan(10, 4, rng=None)
-    >>> out = epoch(params, optax.sgd(0.1).init(params), x, y, idx, weights, jax.random.key(0))
-    >>> out.loss.shape
-    ()
+    >>> out = epoch(state, x, y, idx, weights)
+    >>> out.loss.shape, int(out.state.epoch), int(out.state.step)
+    ((), 1, 3)
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rnnlab.train_state import TrainState
+
 ForwardFn = Callable[..., tuple[jax.Array, jax.Array | None, dict]]
 PerSampleFn = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -45,14 +49,15 @@ PerSampleFn = Callable[[jax.Array, jax.Array], jax.Array]
 class EpochResult(NamedTuple):
     """What one compiled epoch returns (all JAX arrays).
 
-    ``loss``: mean training loss; ``metrics``: one mean per metric; ``finite``:
+    ``state``: the :class:`~rnnlab.train_state.TrainState` after the epoch (its
+    ``epoch`` advanced by one, ``step`` by the batches applied); ``loss``: mean
+    training loss; ``metrics``: one mean per metric; ``finite``:
     per-batch flags, False where the loss or a gradient was NaN/inf (that
     batch's update and every later one were skipped); ``val``: ``[loss, *metrics]``
     on the validation data after the epoch, or ``None`` without validation data.
     """
 
-    params: Any
-    opt_state: Any
+    state: TrainState
     loss: jax.Array
     metrics: jax.Array
     finite: jax.Array
@@ -126,11 +131,13 @@ def make_train_epoch(
     tx: optax.GradientTransformation,
     on_batch: Callable[[Any, Any], None] | None = None,
 ) -> Callable[..., EpochResult]:
-    """Build ``epoch(params, opt_state, x, y, idx, weights, key, val=None)``.
+    """Build ``epoch(state, x, y, idx, weights, val=None) -> EpochResult``.
 
+    ``state``: a :class:`~rnnlab.train_state.TrainState`; the epoch's dropout key
+    is ``fold_in(state.rng, state.epoch)`` (batch ``i``: folded again with ``i``).
     ``x``: ``(n, ...)`` inputs, ``y``: ``(n, ...)`` targets; ``idx`` and
     ``weights``, ``(n_batches, batch_size)``, say which samples make each batch
-    (:func:`batch_plan`); ``key``: PRNG key for dropout. ``val``, when given, is
+    (:func:`batch_plan`). ``val``, when given, is
     ``(x_val, y_val, val_idx, val_weights)`` (chunks from :func:`batch_plan`): the
     epoch then also evaluates the trained weights on it, in the same compiled
     program (a separate validation program cost ~0.2 s of compilation). Jitted.
@@ -147,7 +154,9 @@ def make_train_epoch(
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
     evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns)
 
-    def epoch(params, opt_state, x, y, idx, weights, key, val=None):
+    def epoch(state, x, y, idx, weights, val=None):
+        key = jax.random.fold_in(state.rng, state.epoch)
+
         def body(carry, batch):
             params, opt_state, healthy = carry
             i, bidx, wb = batch
@@ -171,13 +180,15 @@ def make_train_epoch(
 
         steps = jnp.arange(idx.shape[0])
         (params, opt_state, _), outs = jax.lax.scan(
-            body, (params, opt_state, jnp.array(True)), (steps, idx, weights)
+            body, (state.params, state.opt_state, jnp.array(True)), (steps, idx, weights)
         )
         loss_sums, loss_weights, m_sums, m_weights, finite = outs
+        applied = jnp.sum(jnp.cumprod(finite.astype(jnp.int32)))  # batches before the first bad
         loss = jnp.sum(loss_sums) / jnp.maximum(jnp.sum(loss_weights), 1e-12)
         metrics = jnp.sum(m_sums, 0) / jnp.maximum(jnp.sum(m_weights, 0), 1e-12)
         val_values = None if val is None else evaluate_chunks(params, *val)
-        return EpochResult(params, opt_state, loss, metrics, finite, val_values)
+        new_state = TrainState(params, opt_state, state.step + applied, state.epoch + 1, state.rng)
+        return EpochResult(new_state, loss, metrics, finite, val_values)
 
     return jax.jit(epoch, compiler_options=compiler_options())
 

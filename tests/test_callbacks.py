@@ -25,7 +25,7 @@ from rnnlab.callbacks import (
 )
 from rnnlab.layers import Dense, SimpleRNN
 from rnnlab.models import Sequential
-from rnnlab.optimizers import SGD, find_hyperparams
+from rnnlab.optimizers import SGD, get_learning_rate
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(16, 3)).astype(np.float32)
@@ -425,8 +425,8 @@ def test_reduce_lr_changes_the_updates_without_recompiling():
     np.testing.assert_allclose(steps, lrs, rtol=1e-4)  # bias gradient is -1: step = lr
     np.testing.assert_allclose(steps[2:] / steps[1:-1], 0.5, rtol=1e-4)
     assert model.optimizer.learning_rate == pytest.approx(0.000625)
-    assert float(find_hyperparams(model._opt_state)["learning_rate"]) == pytest.approx(0.000625)
-    assert model._compiled["train_epoch"]._cache_size() == 1
+    assert float(get_learning_rate(model.optimizer.state)) == pytest.approx(0.000625)
+    assert model.trainer.train_epoch._cache_size() == 1
 
 
 def test_reduce_lr_history_has_learning_rate_with_validation():
@@ -454,7 +454,7 @@ def test_lr_callbacks_work_with_injected_optax():
     cb = LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     history = model.fit(X, Y, epochs=3, batch_size=8, verbose=0, callbacks=[cb])
     np.testing.assert_allclose(history.history["learning_rate"], [0.1, 0.05, 0.1 / 3], rtol=1e-6)
-    assert float(find_hyperparams(model._opt_state)["learning_rate"]) == pytest.approx(0.1 / 3)
+    assert float(get_learning_rate(model.optimizer.state)) == pytest.approx(0.1 / 3)
 
 
 def test_lr_callbacks_refuse_an_optax_schedule():
@@ -478,7 +478,7 @@ def test_scheduler_sets_the_rate_every_epoch():
     lrs = [0.01, 0.005, 0.0025, 0.00125]
     np.testing.assert_allclose(seen, lrs, rtol=1e-6)
     np.testing.assert_allclose(history.history["learning_rate"], lrs, rtol=1e-6)
-    assert model._compiled["train_epoch"]._cache_size() == 1
+    assert model.trainer.train_epoch._cache_size() == 1
 
 
 def test_scheduler_rate_drives_the_updates():

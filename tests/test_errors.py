@@ -30,14 +30,14 @@ class Untouched:
 
     def __enter__(self):
         self.weights = [w.copy() for w in self.model.get_weights()]
-        self.opt_state = self.model._opt_state
+        self.opt_state = getattr(self.model.optimizer, "state", None)
         self.history = self.model.history
         return self
 
     def __exit__(self, *exc):
         after = self.model.get_weights()
         assert all(np.array_equal(a, b) for a, b in zip(self.weights, after, strict=True))
-        assert self.model._opt_state is self.opt_state
+        assert getattr(self.model.optimizer, "state", None) is self.opt_state
         assert self.model.history is self.history
         return False
 
@@ -302,7 +302,7 @@ def test_bad_verbose(model):
 def test_unknown_loss_lists_valid_names():
     m = Sequential([Dense(1, input_shape=(2,))])
     m.compile(optimizer="sgd", loss="mae")
-    previous = m._compiled
+    previous = m.trainer
     with pytest.raises(
         ValueError,
         match=r"compile: unknown loss 'msq'; expected one of: huber, huber_loss, mae, mape, "
@@ -310,7 +310,7 @@ def test_unknown_loss_lists_valid_names():
     ):
         m.compile(optimizer="adam", loss="msq")
     # the failed compile left the previous configuration in place
-    assert m._compiled is previous
+    assert m.trainer is previous
     assert m.evaluate(np.ones((2, 2)), np.ones((2, 1))) >= 0.0
 
 

@@ -137,10 +137,12 @@ def test_bidirectional_summary_names_and_weight_order(fresh_names):
     # The two directions start from different weights, and the inner layers see them.
     assert not np.array_equal(weights[0], weights[3])
     np.testing.assert_array_equal(bidi.backward_layer.get_weights()[1], weights[4])
-    # weights_to_params puts a get_weights list back in place.
+    # params_with_weights puts a get_weights list back in place (set_weights applies it).
     new = [w + 1.0 for w in weights]
-    back = bidi.weights_to_params(params, new)
+    back = bidi.params_with_weights(new)
     np.testing.assert_array_equal(np.asarray(back["backward"]["bias"]), new[5])
+    bidi.set_weights(new)
+    np.testing.assert_array_equal(model.params[bidi.name]["forward"]["kernel"], new[0])
 
 
 def test_batch_normalization_and_time_distributed_weights(fresh_names):
@@ -660,9 +662,12 @@ def test_shape_errors_name_the_layer(layers, input_shape, words):
         assert word in str(info.value)
 
 
-def test_wrapping_a_layer_already_in_a_model_fails():
+def test_a_wrapped_layer_shares_its_weights_with_the_wrapper():
+    # As in Keras, a layer owns its weights: wrapping it shares them, no copy is made.
     dense = Dense(2)
-    Sequential([dense])
-    with pytest.raises(ValueError, match="already belongs"):
-        TimeDistributed(dense)
+    Sequential([dense], name="plain").build((None, 3))
+    wrapped = Sequential([TimeDistributed(dense, input_shape=(None, 3))], name="wrapped")
+    assert wrapped.layers[0].params is dense.params
+    dense.set_weights([np.ones((3, 2)), np.zeros(2)])
+    np.testing.assert_array_equal(wrapped.get_weights()[0], np.ones((3, 2)))
     assert math.isclose(Dropout(0.25).rate, 0.25)

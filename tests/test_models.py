@@ -258,14 +258,14 @@ def test_predict_and_evaluate_do_not_recompile(series_data, trained_stacked):
     _, _, x_val, y_val = series_data
     model, _ = trained_stacked
     model.predict(x_val)
-    size = model._predict_fn._cache_size()
+    size = model.predict_fn._cache_size()
     model.predict(x_val)
     model.predict(x_val[:150])  # same power-of-two bucket as 200 samples
-    assert model._predict_fn._cache_size() == size
+    assert model.predict_fn._cache_size() == size
     model.evaluate(x_val, y_val)
-    ev = model._compiled["evaluate"]._cache_size()
+    ev = model.trainer.evaluate_fn._cache_size()
     model.evaluate(x_val, y_val)
-    assert model._compiled["evaluate"]._cache_size() == ev
+    assert model.trainer.evaluate_fn._cache_size() == ev
 
 
 def test_multistep_model_predicts_ten_values(series_data):
@@ -518,11 +518,11 @@ def test_fewer_samples_than_one_batch():
 def test_fit_twice_does_not_recompile():
     model = _small_model(seed=1)
     model.fit(FLAT_X, SMALL_Y, epochs=2, batch_size=16, verbose=0)
-    epoch_fn = model._compiled["train_epoch"]
+    epoch_fn = model.trainer.train_epoch
     size = epoch_fn._cache_size()
     assert size == 1  # both epochs ran on one compilation
     model.fit(FLAT_X, SMALL_Y, epochs=2, batch_size=16, verbose=0)
-    assert model._compiled["train_epoch"] is epoch_fn
+    assert model.trainer.train_epoch is epoch_fn
     assert epoch_fn._cache_size() == size
 
 

@@ -46,7 +46,8 @@ def _steps(tx, n):
 
 @pytest.mark.parametrize("name", list(NAMES))
 def test_names_resolve(name):
-    tx, wrapper = optimizers.get(name)
+    wrapper = optimizers.get(name)
+    tx = wrapper.transform
     assert isinstance(tx, optax.GradientTransformation)
     assert type(wrapper) is NAMES[name]
     # a step runs and moves the parameters downhill
@@ -56,12 +57,12 @@ def test_names_resolve(name):
 
 
 def test_names_are_case_insensitive_and_objects_pass_through():
-    assert type(optimizers.get("Adam")[1]) is Adam
+    assert type(optimizers.get("Adam")) is Adam
     opt = Adam(0.01)
-    _, wrapper = optimizers.get(opt)
-    assert wrapper is opt
+    assert optimizers.get(opt) is opt
     raw = optax.sgd(0.1)
-    assert optimizers.get(raw) == (raw, None)
+    wrapped = optimizers.get(raw)
+    assert type(wrapped) is optimizers.OptaxOptimizer and wrapped.transform is raw
 
 
 def test_adam_keras_defaults():
@@ -173,7 +174,7 @@ def test_learning_rate_change_after_compile_takes_effect_without_recompiling():
 
     model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
     assert opt.learning_rate == pytest.approx(0.1)
-    epoch_fn = model._compiled["train_epoch"]
+    epoch_fn = model.trainer.train_epoch
     size = epoch_fn._cache_size()
     opt.learning_rate = 0.2
     assert opt.learning_rate == pytest.approx(0.2)

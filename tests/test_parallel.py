@@ -153,7 +153,7 @@ def _uncompiled():
 def test_bad_jobs_are_refused_before_any_training(make_jobs, kwargs, message):
     jobs = make_jobs()
     listed = jobs if isinstance(jobs, list) else [jobs]
-    trained = [j.model for j in listed if isinstance(j, FitJob) and j.model._compiled]
+    trained = [j.model for j in listed if isinstance(j, FitJob) and j.model.trainer is not None]
     before = [m.get_weights() for m in trained]
     with pytest.raises(ValueError) as info:
         fit_many(jobs, **kwargs)

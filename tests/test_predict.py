@@ -34,7 +34,7 @@ def test_iterative_forecasting_reuses_one_compiled_function():
         y = model.predict(x)
         x = np.concatenate([x, y[:, None, :]], axis=1)
     assert x.shape == (4, 60, 1)
-    assert model._predict_fn._cache_size() == 1
+    assert model.predict_fn._cache_size() == 1
 
 
 def test_conv_models_are_not_padded_in_time():

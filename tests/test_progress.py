@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 import rnnlab
-import rnnlab.engine as engine
+import rnnlab.trainer as trainer_module
 from rnnlab.progress import EpochProgress
 
 
@@ -28,7 +28,7 @@ def test_live_bar_counts_batches_and_shows_the_running_loss(monkeypatch):
             console = Console(file=screen, force_terminal=True, width=120)
             super().__init__(*args, console=console, **kwargs)
 
-    monkeypatch.setattr(engine, "EpochProgress", OnTerminal)
+    monkeypatch.setattr(trainer_module, "EpochProgress", OnTerminal)
     model, x, y = _model()
     history = model.fit(x, y, epochs=2, batch_size=32, verbose=1)
     out = screen.getvalue()
@@ -38,7 +38,7 @@ def test_live_bar_counts_batches_and_shows_the_running_loss(monkeypatch):
         assert f"loss: {loss:.4f}" in out
         # ...and each finished epoch leaves a line, as Keras does.
         assert f"Epoch {epoch + 1}/2 - " in out
-    assert model._compiled["train_epoch_live"] is not None
+    assert model.trainer.train_epoch_live is not None
 
 
 def test_not_a_terminal_prints_one_line_per_epoch_without_batch_callbacks(capsys):
@@ -47,7 +47,7 @@ def test_not_a_terminal_prints_one_line_per_epoch_without_batch_callbacks(capsys
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
     assert len(lines) == 2
     assert lines[1].endswith(f"loss: {history.history['loss'][1]:.4f}")
-    assert model._compiled["train_epoch_live"] is None  # the plain compiled epoch ran
+    assert model.trainer.train_epoch_live is None  # the plain compiled epoch ran
 
 
 @pytest.mark.parametrize("verbose", [0, 2])

@@ -60,7 +60,7 @@ def test_fit_with_shuffle_trains_a_seeded_permutation_each_epoch():
     w = float(a.get_weights()[0][0, 0])
     assert w == float(b.get_weights()[0][0, 0])  # same seed, same order
     # The order of epoch e is the permutation NumPy draws from the fit's key and e.
-    fit_key = _one_weight_model(seed=3)._next_key()  # the key a's fit drew
+    fit_key = _one_weight_model(seed=3).next_key()  # the key a's fit drew
     seed = [int(v) for v in np.asarray(jax.random.key_data(fit_key)).ravel()]
     orders = [np.random.default_rng([*seed, epoch]).permutation(5) for epoch in (0, 1)]
     assert orders[0].tolist() != [0, 1, 2, 3, 4] or orders[1].tolist() != [0, 1, 2, 3, 4]
@@ -72,13 +72,15 @@ def test_fit_with_shuffle_trains_a_seeded_permutation_each_epoch():
 def test_the_epoch_function_takes_the_plan_and_compiles_once():
     model = _one_weight_model()
     model.fit(X, Y, batch_size=2, epochs=1, verbose=0)
-    epoch = model._train_epoch_fn()
+    epoch = model.trainer.train_epoch
     size = epoch._cache_size()
     model.fit(X, Y, batch_size=2, epochs=3, verbose=0)  # new orders, same shapes
     assert epoch._cache_size() == size
     idx, weights = training.batch_plan(5, 2, rng=None)
-    out = epoch(model.params, model._opt_state, X, Y, idx, weights, jax.random.key(0))
+    out = epoch(model.train_state, X, Y, idx, weights)
     assert out.finite.shape == (3,)
+    assert int(out.state.epoch) == int(model.train_state.epoch) + 1
+    assert int(out.state.step) == int(model.train_state.step) + 3
 
 
 def test_validation_inside_the_epoch_equals_a_separate_evaluate():
@@ -105,7 +107,5 @@ def test_validation_inside_the_epoch_equals_a_separate_evaluate():
         assert val_mae == pytest.approx(mae, rel=1e-5)
     # without validation data the epoch evaluates nothing
     idx, weights = training.batch_plan(40, 8, rng=None)
-    out = model._train_epoch_fn()(
-        model.params, model._opt_state, x, y, idx, weights, jax.random.key(0)
-    )
+    out = model.trainer.train_epoch(model.train_state, x, y, idx, weights)
     assert out.val is None

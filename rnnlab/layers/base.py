@@ -1,9 +1,12 @@
-"""The layer protocol: configuration on the object, parameters outside it.
+"""The layer protocol: configuration and its own weights on the object, a pure forward pass.
 
-A layer knows how to create its parameters (:meth:`Layer.init_params`), what
-shape it produces (:meth:`Layer.compute_output_shape`), how to check an input
-shape (:meth:`Layer.check_input_shape`) and how to apply itself purely
-(:meth:`Layer.apply`). Shapes include the batch axis; ``None`` means unknown.
+A layer knows how to create its parameters (:meth:`Layer.init_params`, pure),
+what shape it produces (:meth:`Layer.compute_output_shape`), how to check an
+input shape (:meth:`Layer.check_input_shape`) and how to apply itself purely
+(:meth:`Layer.apply`, over a params dict it is given). As in Keras, a built
+layer owns its weights (:attr:`Layer.params`); a model's ``params`` pytree is
+assembled from its layers and written back to them, and no layer knows which
+model holds it. Shapes include the batch axis; ``None`` means unknown.
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -87,6 +90,16 @@ class Layer:
     non_trainable_names: tuple[str, ...] = ()
     #: Whether :meth:`apply` uses a ``mask`` (layers that ignore it drop it, as in Keras).
     supports_masking: bool = False
+    #: This layer's weights, ``{name: array}``, once built (``None`` before). Wrappers
+    #: compose theirs from the layers they wrap.
+    params: Params | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Layer:
+        # Record the constructor's arguments (the outermost call's, before any
+        # subclass rewrites them): :meth:`clone` builds a fresh layer from them.
+        layer = super().__new__(cls)
+        layer._init_args = (args, dict(kwargs))
+        return layer
 
     def __init__(
         self, *, name: str | None = None, input_shape: Any = None, trainable: bool = True, **kwargs
@@ -102,9 +115,27 @@ class Layer:
         self.trainable = trainable
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
-        self._model: Any = None
-        self._params: Params | None = None
         self.remat_mode = current_remat_mode()
+
+    def clone(self, **overrides: Any) -> Layer:
+        """A fresh, unbuilt layer made with this layer's constructor arguments and ``overrides``.
+
+        Example:
+            >>> from rnnlab.layers import Dense
+            >>> Dense(3, activation="relu", name="d").clone(name="d2").units
+            3
+        """
+        args, kwargs = self._init_args
+        return type(self)(*args, **{**kwargs, **overrides})
+
+    @property
+    def single_output_error(self) -> str | None:
+        """Why this layer's output cannot flow on in a Sequential (several outputs), or None."""
+        return None
+
+    def weight_order(self, params: Params) -> tuple[str, ...]:
+        """Names of ``params`` in Keras order (the order of :meth:`get_weights`)."""
+        return tuple(n for n in self.weight_names if n in params)
 
     def describe(self) -> str:
         """``"SimpleRNN 'simple_rnn'"``, used to start error messages."""
@@ -212,19 +243,49 @@ class Layer:
                     f"got input of shape {format_shape(shape)}"
                 )
 
-    @property
-    def params(self) -> Params:
-        """This layer's parameters, read from its model (or from a standalone call)."""
-        if self._model is not None and self._model.params is not None:
-            return self._model.params[self.name]
-        if self._params is not None:
-            return self._params
-        raise ValueError(f"{self.describe()} has no weights yet: it is not built")
+    def built_params(self) -> Params:
+        """This layer's weights; a ``ValueError`` when it is not built yet."""
+        if self.params is None:
+            raise ValueError(f"{self.describe()} has no weights yet: it is not built")
+        return self.params
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights as NumPy arrays in Keras order (e.g. kernel, recurrent_kernel, bias)."""
-        params = self.params
-        return [np.asarray(params[n]) for n in self.weight_names if n in params]
+        params = self.built_params()
+        return [np.asarray(params[n]) for n in self.weight_order(params)]
+
+    def params_with_weights(self, weights: Sequence[Any]) -> Params:
+        """A copy of this layer's params with ``weights`` (in :meth:`get_weights` order)
+        in place; checks the count and every shape first, changes nothing.
+
+        Example:
+            >>> from rnnlab.layers import Dense
+            >>> d = Dense(1); _ = d(np.ones((1, 2), np.float32))
+            >>> d.params_with_weights([np.ones((2, 1)), np.zeros(1)])["kernel"].tolist()
+            [[1.0], [1.0]]
+        """
+        params = self.built_params()
+        names = self.weight_order(params)
+        weights = list(weights)
+        if len(weights) != len(names):
+            raise ValueError(
+                f"set_weights: {self.describe()} expects {len(names)} weight arrays, "
+                f"got {len(weights)}"
+            )
+        new = dict(params)
+        for name, value in zip(names, weights, strict=True):
+            value = np.asarray(value, np.float32)
+            if value.shape != tuple(params[name].shape):
+                raise ValueError(
+                    f"set_weights: {self.name}/{name} must have shape "
+                    f"{tuple(params[name].shape)}, got {value.shape}"
+                )
+            new[name] = jax.device_put(value)
+        return new
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replace this layer's weights from a list in :meth:`get_weights` order."""
+        self.params = self.params_with_weights(weights)
 
     def count_params(self) -> int:
         """Number of scalar parameters (trainable and not)."""
@@ -234,11 +295,11 @@ class Layer:
         """Number of scalar parameters that gradients update."""
         if not self.trainable:
             return 0
-        params = self.params
+        params = self.built_params()
         return sum(
             math.prod(np.shape(params[n]))
-            for n in self.weight_names
-            if n in params and n not in self.non_trainable_names
+            for n in self.weight_order(params)
+            if n not in self.non_trainable_names
         )
 
     def __call__(self, x: Any, *, training: bool = False) -> jax.Array:
@@ -256,10 +317,10 @@ class Layer:
     def _prepare_call(self, x: Any) -> jax.Array:
         """For eager calls: ``x`` as float32, the layer built on first use, shape checked."""
         x = jax.numpy.asarray(x, jax.numpy.float32)
-        if self._params is None and self._model is None:
+        if self.params is None:
             shape = (None, *x.shape[1:])
             self.build(shape)
-            self._params = self.init_params(next_key(), shape)
+            self.params = self.init_params(next_key(), shape)
         else:
             self.check_input_shape((None, *x.shape[1:]))
         return x

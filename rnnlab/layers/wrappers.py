@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,32 +27,6 @@ __all__ = ["Bidirectional", "TimeDistributed"]
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-class _WrappedParams:
-    """Stands in for a model so that a wrapped layer's ``params`` (and so its
-    ``get_weights``) reads from its wrapper's parameters, at ``key`` when given."""
-
-    def __init__(self, wrapper: Layer, inner: Layer, key: str | None = None) -> None:
-        self.wrapper = wrapper
-        self.inner = inner
-        self.key = key
-
-    @property
-    def params(self) -> dict[str, Any] | None:
-        try:
-            params = self.wrapper.params
-        except ValueError:  # the wrapper is not built yet
-            return None
-        return {self.inner.name: params if self.key is None else params[self.key]}
-
-
-def _check_free(layer: Layer, owner: str) -> None:
-    if layer._model is not None:
-        raise ValueError(
-            f"{owner}: {layer.describe()} already belongs to a model or wrapper; "
-            "wrap a new layer instead"
-        )
-
-
 def _adopt_input_shape(layer: Layer, kwargs: dict[str, Any]) -> None:
     # Keras-style code sometimes gives input_shape to the wrapped layer: honour it.
     if (
@@ -62,27 +35,6 @@ def _adopt_input_shape(layer: Layer, kwargs: dict[str, Any]) -> None:
         and "batch_input_shape" not in kwargs
     ):
         kwargs["input_shape"] = layer.input_shape_arg[1:]
-
-
-def _put_weights(layer: Layer, params: Params, weights: Sequence[Any]) -> Params:
-    """Copy of ``params`` with ``weights`` (in ``layer``'s ``get_weights`` order) in place."""
-    if hasattr(layer, "weights_to_params"):
-        return layer.weights_to_params(params, weights)
-    names = [n for n in layer.weight_names if n in params]
-    if len(weights) != len(names):
-        raise ValueError(
-            f"{layer.describe()}: expected {len(names)} weight arrays, got {len(weights)}"
-        )
-    new = dict(params)
-    for name, value in zip(names, weights, strict=True):
-        value = np.asarray(value, np.float32)
-        if value.shape != tuple(params[name].shape):
-            raise ValueError(
-                f"{layer.describe()}: weight {name!r} must have shape "
-                f"{tuple(params[name].shape)}, got {value.shape}"
-            )
-        new[name] = jnp.asarray(value)
-    return new
 
 
 class TimeDistributed(Layer):
@@ -116,13 +68,23 @@ class TimeDistributed(Layer):
             )
         _adopt_input_shape(layer, kwargs)
         super().__init__(**kwargs)
-        _check_free(layer, self.describe())
         self.layer = layer
         self.trainable = self.trainable and layer.trainable
         # The parameters are the inner layer's: same names, same frozen ones.
         self.weight_names = layer.weight_names
         self.non_trainable_names = layer.non_trainable_names
-        layer._model = _WrappedParams(self, layer)
+
+    @property
+    def params(self) -> Params | None:
+        """The inner layer's weights (the wrapper has none of its own)."""
+        return self.layer.params
+
+    @params.setter
+    def params(self, value: Params | None) -> None:
+        self.layer.params = value
+
+    def weight_order(self, params: Params) -> tuple[str, ...]:
+        return self.layer.weight_order(params)
 
     @staticmethod
     def _inner_shape(shape: Shape) -> Shape:
@@ -181,37 +143,18 @@ class TimeDistributed(Layer):
         """The inner layer's weights, in its order."""
         return self.layer.get_weights()
 
+    def params_with_weights(self, weights: Sequence[Any]) -> Params:
+        return self.layer.params_with_weights(weights)
+
     def count_params(self) -> int:
         return self.layer.count_params()
 
     def count_trainable_params(self) -> int:
         return self.layer.count_trainable_params() if self.trainable else 0
 
-    def weights_to_params(self, params: Params, weights: Sequence[Any]) -> Params:
-        """Copy of ``params`` with ``weights`` (in :meth:`get_weights` order) in place."""
-        return _put_weights(self.layer, params, weights)
-
 
 def _removeprefix(name: str, prefix: str) -> str:
     return name[len(prefix) :] if name.startswith(prefix) else name
-
-
-def _clone(layer: RNN, name: str, go_backwards: bool) -> RNN:
-    """A fresh, unbuilt copy of ``layer`` with a new name and direction."""
-    skip = ("_model", "_params")
-    state = copy.deepcopy({k: v for k, v in vars(layer).items() if k not in skip})
-    new = object.__new__(type(layer))
-    new.__dict__.update(state)
-    new.__dict__.update(
-        name=name,
-        go_backwards=go_backwards,
-        input_shape_arg=None,
-        input_shape=None,
-        output_shape=None,
-        _model=None,
-        _params=None,
-    )
-    return new
 
 
 class Bidirectional(Layer):
@@ -268,12 +211,14 @@ class Bidirectional(Layer):
             valid = ", ".join(repr(m) for m in MERGE_MODES)
             raise ValueError(f"{owner}: unknown merge_mode {merge_mode!r}; expected one of {valid}")
         self.merge_mode = merge_mode
-        forward = _clone(
-            layer, "forward_" + _removeprefix(layer.name, "forward_"), layer.go_backwards
+        forward = layer.clone(
+            name="forward_" + _removeprefix(layer.name, "forward_"), input_shape=None
         )
         if backward_layer is None:
-            backward = _clone(
-                layer, "backward_" + _removeprefix(layer.name, "backward_"), not layer.go_backwards
+            backward = layer.clone(
+                name="backward_" + _removeprefix(layer.name, "backward_"),
+                go_backwards=not layer.go_backwards,
+                input_shape=None,
             )
         else:
             if not isinstance(backward_layer, RNN):
@@ -283,7 +228,6 @@ class Bidirectional(Layer):
                     else repr(backward_layer)
                 )
                 raise ValueError(f"{owner}: backward_layer must be a recurrent layer, got {what}")
-            _check_free(backward_layer, owner)
             if backward_layer.go_backwards == layer.go_backwards:
                 raise ValueError(
                     f"{owner}: layer and backward_layer must have different go_backwards, "
@@ -303,11 +247,19 @@ class Bidirectional(Layer):
             )
         self.forward_layer = forward
         self.backward_layer = backward
-        forward._model = _WrappedParams(self, forward, "forward")
-        backward._model = _WrappedParams(self, backward, "backward")
         self.return_sequences = forward.return_sequences
         self.return_state = forward.return_state
         self.trainable = self.trainable and layer.trainable
+
+    @property
+    def single_output_error(self) -> str | None:
+        """Why a Sequential cannot pass this layer's output on (``merge_mode=None``), or None."""
+        if self.merge_mode is None:
+            return (
+                f"{self.describe()}: merge_mode=None gives two outputs, which a Sequential "
+                "cannot pass on; use merge_mode='concat', 'sum', 'mul' or 'ave'"
+            )
+        return None
 
     @property
     def go_backwards(self) -> bool:
@@ -321,11 +273,6 @@ class Bidirectional(Layer):
         self.backward_layer.check_input_shape(shape)
 
     def build(self, input_shape: Shape) -> Shape:
-        if self.merge_mode is None and self._model is not None:
-            raise ValueError(
-                f"{self.describe()}: merge_mode=None gives two outputs, which a Sequential "
-                "cannot pass on; use merge_mode='concat', 'sum', 'mul' or 'ave'"
-            )
         self.check_input_shape(input_shape)
         self.forward_layer.build(input_shape)
         self.backward_layer.build(input_shape)
@@ -342,6 +289,18 @@ class Bidirectional(Layer):
         return mask if self.return_sequences else None
 
     # -- parameters ---------------------------------------------------------------------
+    @property
+    def params(self) -> Params | None:
+        """``{"forward": ..., "backward": ...}``: the two directions' weights."""
+        if self.forward_layer.params is None or self.backward_layer.params is None:
+            return None
+        return {"forward": self.forward_layer.params, "backward": self.backward_layer.params}
+
+    @params.setter
+    def params(self, value: Params | None) -> None:
+        self.forward_layer.params = None if value is None else value["forward"]
+        self.backward_layer.params = None if value is None else value["backward"]
+
     def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
         k_forward, k_backward = jax.random.split(key)
         return {
@@ -364,19 +323,19 @@ class Bidirectional(Layer):
             + self.backward_layer.count_trainable_params()
         )
 
-    def weights_to_params(self, params: Params, weights: Sequence[Any]) -> Params:
-        """Copy of ``params`` with ``weights`` (in :meth:`get_weights` order) in place."""
+    def params_with_weights(self, weights: Sequence[Any]) -> Params:
+        """Forward weights then backward weights (:meth:`get_weights` order), checked."""
         weights = list(weights)
         n_forward = len(self.forward_layer.get_weights())
         n_backward = len(self.backward_layer.get_weights())
         if len(weights) != n_forward + n_backward:
             raise ValueError(
-                f"{self.describe()}: expected {n_forward + n_backward} weight arrays, "
-                f"got {len(weights)}"
+                f"set_weights: {self.describe()} expects {n_forward + n_backward} weight "
+                f"arrays, got {len(weights)}"
             )
         return {
-            "forward": _put_weights(self.forward_layer, params["forward"], weights[:n_forward]),
-            "backward": _put_weights(self.backward_layer, params["backward"], weights[n_forward:]),
+            "forward": self.forward_layer.params_with_weights(weights[:n_forward]),
+            "backward": self.backward_layer.params_with_weights(weights[n_forward:]),
         }
 
     # -- forward pass -------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""The trainer: a model's compiled functions and the loop that runs its epochs.
+
+``model.compile`` creates one :class:`Trainer`, held as the model's one typed
+``trainer`` field. It keeps what compiling produced — the loss and metrics, the
+optimizer, the jitted evaluation and (per trainable/frozen split) the jitted
+epoch — and the two pieces of the training state that belong to neither the
+layers nor the optimizer: the index of the next epoch and the fit's PRNG key.
+It holds no reference to the model: ``fit`` passes the model in, and the
+trainer reads and writes the model's state only through ``model.train_state``.
+
+Example:
+    >>> import numpy as np
+    >>> from rnnlab.models import Sequential
+    >>> from rnnlab.layers import Dense
+    >>> m = Sequential([Dense(1, input_shape=(2,))]); m.compile("sgd", "mse")
+    >>> type(m.trainer).__name__, m.trainer.metric_names
+    ('Trainer', [])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+import optax
+
+from rnnlab import training
+from rnnlab.callbacks import Callback, CallbackList, History
+from rnnlab.optimizers import Optimizer
+from rnnlab.progress import EpochProgress
+from rnnlab.train_state import TrainState, init_state
+from rnnlab.utils import key_rng
+
+__all__ = ["FitPlan", "Trainer", "evaluation_inputs"]
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """The checked arguments of one ``fit`` call (``model.fit_plan``); nothing trained yet."""
+
+    x: np.ndarray
+    y: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None
+    batch_size: int
+    epochs: int
+    verbose: int
+    callbacks: list[Callback]
+    shuffle: bool
+    initial_epoch: int
+
+
+def evaluation_inputs(
+    x: np.ndarray, y: np.ndarray, chunk: int | None = None
+) -> tuple[jax.Array, ...]:
+    """``(x, y, idx, weights)`` on the device for a compiled evaluation, in chunks of
+    ``chunk`` samples (:func:`rnnlab.training.default_chunk` when ``None``)."""
+    chunk = chunk or training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
+    chunks = training.batch_plan(x.shape[0], chunk, rng=None)
+    return tuple(jax.device_put(a) for a in (x, y, *chunks))
+
+
+def _frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
+    """``tx`` on trainable weights, no update on frozen ones (``optax.multi_transform``)."""
+    if any(v == "freeze" for layer in labels.values() for v in layer.values()):
+        return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
+    return tx
+
+
+class Trainer:
+    """Compiled training and evaluation of one model, and the loop over epochs.
+
+    Args:
+        forward: the model's pure ``forward(params, x, *, training, key, sample_weight,
+            mask) -> (y, mask, updates)``.
+        loss_fn: per-sample loss ``(y_true, y_pred) -> values``.
+        metric_names / metric_fns: the compiled metrics.
+        optimizer: the :class:`~rnnlab.optimizers.Optimizer` (it holds the Optax state).
+
+    Attributes:
+        evaluate_fn: jitted ``(params, x, y, idx, weights) -> [loss, *metrics]``.
+        epoch: index of the next epoch to train (``initial_epoch`` of a resumed fit).
+        rng: PRNG key of the current (or last) fit, ``None`` before the first.
+    """
+
+    def __init__(
+        self,
+        forward: Callable[..., Any],
+        loss_fn: Callable[..., Any],
+        metric_names: list[str],
+        metric_fns: list[Callable[..., Any]],
+        optimizer: Optimizer,
+    ) -> None:
+        self.forward = forward
+        self.loss_fn = loss_fn
+        self.metric_names = metric_names
+        self.metric_fns = metric_fns
+        self.optimizer = optimizer
+        self.evaluate_fn = training.make_evaluate(forward, loss_fn, metric_fns)
+        self.epoch = 0
+        self.rng: jax.Array | None = None
+        # The epoch programs for one trainable/frozen split, built on first use.
+        self._labels: dict | None = None
+        self._tx: optax.GradientTransformation | None = None
+        self._train_epoch: Callable[..., training.EpochResult] | None = None
+        self._train_epoch_live: Callable[..., training.EpochResult] | None = None
+        self._batch_listener: Callable[[float, float], None] | None = None
+
+    # -- state ------------------------------------------------------------------------------
+    def state(self, params: Any) -> TrainState:
+        """The :class:`TrainState` of a model whose weights are ``params``."""
+        opt = self.optimizer
+        rng = self.rng if self.rng is not None else jax.random.key(0)
+        return init_state(params, opt.state, rng, step=opt.iterations, epoch=self.epoch)
+
+    def restore(self, state: TrainState) -> Any:
+        """Keep ``state``'s optimizer state, step, epoch and key; return its params."""
+        self.optimizer.state = state.opt_state
+        self.optimizer.iterations = state.step
+        self.epoch = int(state.epoch)
+        self.rng = state.rng
+        return state.params
+
+    def epoch_fn(self, labels: dict, live: bool = False) -> Callable[..., training.EpochResult]:
+        """The compiled epoch for the trainable/frozen split ``labels`` (built on first use).
+
+        A new split (a layer frozen or unfrozen) builds a new program and resets the
+        optimizer state, whose structure depends on the split. ``live``: the variant
+        that reports every batch to the progress bar.
+        """
+        if self._labels != labels:
+            self.optimizer.reset()  # before the transform is built: it starts from the rate
+            self._labels = labels
+            self._tx = _frozen_aware(self.optimizer.transform, labels)
+            self._train_epoch = training.make_train_epoch(
+                self.forward, self.loss_fn, self.metric_fns, self._tx
+            )
+            self._train_epoch_live = None
+        if not live:
+            return self._train_epoch
+        if self._train_epoch_live is None:
+            self._train_epoch_live = training.make_train_epoch(
+                self.forward, self.loss_fn, self.metric_fns, self._tx, on_batch=self._report_batch
+            )
+        return self._train_epoch_live
+
+    @property
+    def train_epoch(self) -> Callable[..., training.EpochResult] | None:
+        """The compiled epoch of the current split (``None`` before the first fit)."""
+        return self._train_epoch
+
+    @property
+    def train_epoch_live(self) -> Callable[..., training.EpochResult] | None:
+        """Its variant reporting every batch to a live progress bar, once one was needed."""
+        return self._train_epoch_live
+
+    def _report_batch(self, loss_sum: Any, weight: Any) -> None:
+        # Called by the compiled epoch (host callback) while a progress bar is live.
+        listener = self._batch_listener
+        if listener is not None:
+            listener(float(loss_sum), float(weight))
+
+    def ensure_optimizer_state(self, params: Any) -> None:
+        """Create the optimizer's Optax state for ``params`` when it has none."""
+        if self.optimizer.state is None:
+            # One small compiled program, not an eager op compiled per parameter shape.
+            self.optimizer.state = jax.jit(self._tx.init)(params)
+            self.optimizer.iterations = np.int32(0)
+
+    # -- evaluation -------------------------------------------------------------------------
+    def evaluate(self, params: Any, x: np.ndarray, y: np.ndarray, chunk: int | None = None):
+        """``[loss, *metrics]`` on ``(x, y)`` as floats, averaged over samples."""
+        inputs = evaluation_inputs(x, y, chunk)
+        return np.asarray(self.evaluate_fn(params, *inputs)).tolist()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def fit(self, model: Any, plan: FitPlan, fit_key: jax.Array) -> History:
+        """Train ``model`` as ``plan`` says, drawing sample orders and dropout from ``fit_key``.
+
+        The model's state is read once (``model.train_state``), advanced by one
+        compiled call per epoch, and written back after every epoch, so callbacks
+        see the current weights and learning rate.
+        """
+        history = History()
+        cbs = CallbackList([history, *plan.callbacks])
+        cbs.set_model(model)
+        steps = -(-plan.x.shape[0] // plan.batch_size)
+        cbs.set_params({"epochs": plan.epochs, "steps": steps, "verbose": plan.verbose})
+        progress = EpochProgress(plan.epochs, plan.verbose, plan.initial_epoch)
+        train_epoch = self.epoch_fn(model.trainable_labels(), live=progress.live)
+        self.ensure_optimizer_state(model.params)
+        self.rng, self.epoch = fit_key, plan.initial_epoch
+        x_dev, y_dev = jax.device_put(plan.x), jax.device_put(plan.y)  # no per-shape program
+        val_dev = None if plan.val is None else evaluation_inputs(*plan.val)
+        model.stop_training = False
+        cbs.on_train_begin()
+        self._batch_listener = progress.batch if progress.live else None
+        try:
+            with progress:
+                for epoch in range(plan.initial_epoch, plan.epochs):
+                    cbs.on_epoch_begin(epoch)
+                    progress.begin_epoch(epoch, steps)
+                    start = time.perf_counter()
+                    # The sample order is drawn on the host from this fit's key and the
+                    # epoch: reproducible, and no shuffle compiled into the epoch.
+                    rng = key_rng(fit_key, epoch) if plan.shuffle else None
+                    idx, weights = training.batch_plan(plan.x.shape[0], plan.batch_size, rng)
+                    state = model.train_state  # callbacks may have changed weights or rate
+                    result = train_epoch(state, x_dev, y_dev, idx, weights, val_dev)
+                    model.train_state = result.state
+                    logs = self._epoch_logs(epoch, result, cbs)
+                    if logs is None:  # a NaN loss with TerminateOnNaN
+                        model.stop_training = True
+                        break
+                    progress.update(epoch, logs, time.perf_counter() - start)
+                    cbs.on_epoch_end(epoch, logs)
+                    if model.stop_training:
+                        break
+        finally:
+            self._batch_listener = None
+        cbs.on_train_end()
+        history.model = model
+        return history
+
+    def _epoch_logs(
+        self, epoch: int, result: training.EpochResult, cbs: CallbackList
+    ) -> dict[str, float] | None:
+        """The epoch's logs; ``None`` (after the NaN epoch's hooks) or a
+        ``FloatingPointError`` when a batch's loss was not finite."""
+        finite = np.asarray(result.finite)
+        if not finite.all():
+            bad = int(np.argmin(finite))
+            if any(getattr(cb, "terminate_on_nan", False) for cb in cbs.callbacks):
+                print(
+                    f"Epoch {epoch + 1}, batch {bad + 1}: invalid loss, terminating "
+                    "training (the model keeps the last finite weights)"
+                )
+                cbs.on_epoch_end(epoch, {"loss": float("nan")})
+                return None
+            raise FloatingPointError(
+                f"fit: the loss became NaN or infinite at epoch {epoch + 1}, batch "
+                f"{bad + 1}; training stopped and the model keeps the last finite "
+                "weights. Try a lower learning rate or check the data scale."
+            )
+        logs = {"loss": float(result.loss)}
+        names = self.metric_names
+        logs.update(zip(names, np.asarray(result.metrics).tolist(), strict=True))
+        if result.val is not None:
+            values = np.asarray(result.val).tolist()
+            logs.update({f"val_{k}": v for k, v in zip(["loss", *names], values, strict=True)})
+        return logs
