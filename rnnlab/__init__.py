@@ -1,7 +1,10 @@
 """rnnlab: recurrent sequence models and time-series forecasting on JAX.
 
 Keras's names on a pure-JAX core, so chapter-style code ports by changing
-imports (``import rnnlab as keras``).
+imports (``import rnnlab as keras``). Applications built on it (the RNN
+chapter's pipeline, report and ``rnnlab`` command) live in :mod:`rnnlab.apps`
+and are not imported here; ``rnnlab.data`` and ``rnnlab.baselines`` (the
+chapter's series and naive forecast) are imported on first use.
 
 Example:
     >>> import rnnlab as keras
@@ -10,12 +13,13 @@ Example:
     3
 """
 
+import importlib
+from typing import Any
+
 from rnnlab import (
     activations,
-    baselines,
     callbacks,
     cells,
-    data,
     initializers,
     layers,
     losses,
@@ -48,3 +52,16 @@ __all__ = [
     "remat",
     "utils",
 ]
+
+_LAZY = ("baselines", "data")  # the chapter app's modules, re-exported at their old paths
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``rnnlab.data`` / ``rnnlab.baselines`` on first access (``rnnlab.data.…``)."""
+    if name in _LAZY:
+        return importlib.import_module(f"rnnlab.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

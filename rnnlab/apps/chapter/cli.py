@@ -1,4 +1,8 @@
-"""The ``rnnlab`` command line; ``rnnlab chapter`` reproduces the RNN chapter.
+"""``rnnlab chapter``: the subcommand's options, its live progress display and its run.
+
+The top-level :mod:`rnnlab.cli` imports this module only when ``rnnlab chapter``
+runs; it calls :func:`configure_parser` on the subcommand's parser and then
+:func:`run_chapter_command` with the parsed arguments.
 
 Example:
     $ rnnlab chapter --quick --out /tmp/chapter
@@ -19,13 +23,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import rnnlab
-from rnnlab import chapter, report
+from rnnlab.apps.chapter import pipeline, recipes, report
 from rnnlab.callbacks import Callback
 
-__all__ = ["UsageError", "build_parser", "config_from_args", "main", "results_table"]
+__all__ = [
+    "Display",
+    "UsageError",
+    "build_parser",
+    "config_from_args",
+    "configure_parser",
+    "results_table",
+    "run_chapter_command",
+]
 
-PROG = "rnnlab"
-CHAPTER_PROG = f"{PROG} chapter"
+CHAPTER_PROG = "rnnlab chapter"
 
 CHAPTER_HELP = f"""\
 Reproduce the RNN chapter: generate its two data sets (10,000 two-sine series,
@@ -33,7 +44,7 @@ Reproduce the RNN chapter: generate its two data sets (10,000 two-sine series,
 score the naive last-value baseline, train the chapter's six models exactly as it builds
 them (loss MSE, batch size 32, validation data), and write a report with figures.
 
-models: {", ".join(chapter.MODEL_NAMES)} (naive always runs)
+models: {", ".join(recipes.MODEL_NAMES)} (naive always runs)
 
 --out receives results.json, report.md and PNG figures (series.png, mse_by_model.png,
 naive_forecast.png, <model>_loss.png, <model>_forecast.png). The folder is replaced
@@ -45,65 +56,67 @@ class UsageError(Exception):
     """A bad command-line value, reported as one line with exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``rnnlab`` and its ``chapter`` command.
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Give the ``chapter`` subcommand's parser its description and options.
 
     Example:
-        >>> build_parser().parse_args(["chapter", "--quick"]).quick
-        True
+        >>> parser = argparse.ArgumentParser(prog=CHAPTER_PROG)
+        >>> configure_parser(parser)
+        >>> parser.parse_args(["--quick", "--models", "lstm"]).models
+        'lstm'
     """
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="rnnlab: recurrent models on JAX with a Keras-compatible API."
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} {rnnlab.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    sub = commands.add_parser(
-        "chapter",
-        prog=CHAPTER_PROG,
-        help="reproduce the RNN chapter: train its models, write a report with figures",
-        description=CHAPTER_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub.add_argument(
+    parser.description = CHAPTER_HELP
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
         "--epochs",
         metavar="N",
         help=f"training epochs per model, a positive integer (default 15; "
-        f"{chapter.QUICK_EPOCHS} with --quick)",
+        f"{pipeline.QUICK_EPOCHS} with --quick)",
     )
-    sub.add_argument(
+    parser.add_argument(
         "--seed", metavar="SEED", default="42", help="seed of data and weights (default 42)"
     )
-    sub.add_argument(
+    parser.add_argument(
         "--models",
         metavar="NAMES",
         help="comma-separated models to train, e.g. lstm,gru; 'naive' alone trains none "
         "(default: all six)",
     )
-    sub.add_argument(
+    parser.add_argument(
         "--out",
         metavar="DIR",
         default="reports/chapter",
         help="report folder, replaced at the end (default reports/chapter)",
     )
-    sub.add_argument(
+    parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"small data ({chapter.QUICK_SERIES} series per set) and "
-        f"{chapter.QUICK_EPOCHS} epochs: seconds, for tests and a first look",
+        help=f"small data ({pipeline.QUICK_SERIES} series per set) and "
+        f"{pipeline.QUICK_EPOCHS} epochs: seconds, for tests and a first look",
     )
-    sub.add_argument(
+    parser.add_argument(
         "--jobs",
         metavar="N",
         help="models trained at once, a positive integer (default: one more than the CPU cores; "
         "1 trains them one after another)",
     )
-    sub.add_argument(
+    parser.add_argument(
         "--no-cache",
         action="store_true",
         help="do not keep compiled programs on disk (by default they are cached in "
         "$RNNLAB_CACHE_DIR or ~/.cache/rnnlab/jax, so later runs skip compilation)",
     )
-    sub.set_defaults(subparser=sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser of the ``chapter`` options alone (``rnnlab.cli`` builds the full command).
+
+    Example:
+        >>> build_parser().parse_args(["--quick"]).quick
+        True
+    """
+    parser = argparse.ArgumentParser(prog=CHAPTER_PROG)
+    configure_parser(parser)
     return parser
 
 
@@ -119,26 +132,26 @@ def _int_arg(value: str, name: str, minimum: int, maximum: int | None = None) ->
     return number
 
 
-def config_from_args(args: argparse.Namespace) -> chapter.ChapterConfig:
-    """Validate parsed arguments into a :class:`rnnlab.chapter.ChapterConfig`.
+def config_from_args(args: argparse.Namespace) -> pipeline.ChapterConfig:
+    """Validate parsed arguments into a :class:`~rnnlab.apps.chapter.pipeline.ChapterConfig`.
 
     Raises:
         UsageError: a bad value (epochs, seed, model name or jobs).
 
     Example:
-        >>> config_from_args(build_parser().parse_args(["chapter", "--quick"])).epochs
+        >>> config_from_args(build_parser().parse_args(["--quick"])).epochs
         2
     """
-    default_epochs = chapter.QUICK_EPOCHS if args.quick else 15
+    default_epochs = pipeline.QUICK_EPOCHS if args.quick else 15
     epochs = default_epochs if args.epochs is None else _int_arg(args.epochs, "--epochs", 1)
     seed = _int_arg(args.seed, "--seed", 0, 2**31 - 1)
     try:
-        models = chapter.parse_models(args.models)
+        models = recipes.parse_models(args.models)
     except ValueError as exc:
         raise UsageError(f"--models: {exc}") from None
     jobs = getattr(args, "jobs", None)
     workers = None if jobs is None else _int_arg(jobs, "--jobs", 1)
-    return chapter.ChapterConfig(
+    return pipeline.ChapterConfig(
         epochs=epochs, seed=seed, models=models, quick=args.quick, workers=workers
     )
 
@@ -154,7 +167,7 @@ class EpochLogger(Callback):
         self.display.epoch_done(self.name, epoch + 1, self.epochs, logs or {})
 
 
-class Display(chapter.RunObserver):
+class Display(pipeline.RunObserver):
     """Live progress: a rich bar on a terminal, plain lines otherwise."""
 
     def __init__(self, console: Console) -> None:
@@ -189,7 +202,7 @@ class Display(chapter.RunObserver):
             print(text, flush=True)
 
     def model_started(self, name: str, index: int, total: int, summary: str) -> None:
-        self.line(f"\n[{name}] model {index}/{total}: {chapter.RECIPES[name].description}")
+        self.line(f"\n[{name}] model {index}/{total}: {recipes.RECIPES[name].description}")
         self.line(summary)
         if self.progress is not None:
             self.tasks[name] = self.progress.add_task(f"{name} ({index}/{total})", logs="")
@@ -207,7 +220,7 @@ class Display(chapter.RunObserver):
         else:
             print(f"[{name}] epoch {epoch}/{epochs} {values}", flush=True)
 
-    def model_finished(self, result: chapter.ModelResult) -> None:
+    def model_finished(self, result: pipeline.ModelResult) -> None:
         ref = result.chapter_mse
         text = f"[{result.name}] val MSE {result.val_mse:.5f}"
         text += f" (chapter {ref:.5f})" if ref is not None else ""
@@ -218,7 +231,7 @@ class Display(chapter.RunObserver):
         self.line(text)
 
 
-def results_table(run: chapter.ChapterRun) -> Table:
+def results_table(run: pipeline.ChapterRun) -> Table:
     """The final results as a rich Table, chapter values side by side.
 
     Example:
@@ -243,7 +256,7 @@ def results_table(run: chapter.ChapterRun) -> Table:
     return table
 
 
-def training_line(run: chapter.ChapterRun) -> str:
+def training_line(run: pipeline.ChapterRun) -> str:
     """``training 12.3 s, 2 models at a time (sum of fit times 23.0 s)``, or one model at a time.
 
     Example:
@@ -269,7 +282,7 @@ def run_chapter_command(args: argparse.Namespace) -> int:
     2: bad input, before any training; 130: interrupted.
 
     Example:
-        >>> run_chapter_command(build_parser().parse_args(["chapter", "--epochs", "0"]))
+        >>> run_chapter_command(build_parser().parse_args(["--epochs", "0"]))
         2
     """
     try:
@@ -303,7 +316,7 @@ def run_chapter_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         with Display(console) as display:
-            run = chapter.run_chapter(config, observer=display)
+            run = pipeline.run_chapter(config, observer=display)
         console.print()
         console.print(results_table(run))
         report.write_report(run, staging)
@@ -320,23 +333,3 @@ def run_chapter_command(args: argparse.Namespace) -> int:
     print(f"{training_line(run)}; whole run {time.perf_counter() - start:.1f} s")
     print(f"Report: {out / 'report.md'}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``rnnlab`` command; returns the exit status.
-
-    Example:
-        >>> main(["chapter", "--quick", "--models", "lstm", "--out", "/tmp/r"])  # doctest: +SKIP
-        0
-    """
-    parser = build_parser()
-    try:
-        args, extra = parser.parse_known_args(argv)
-        if extra:  # report them as the command's own usage error
-            args.subparser.error(f"unrecognized arguments: {' '.join(extra)}")
-    except SystemExit as exc:  # --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.command == "chapter":
-        return run_chapter_command(args)
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
-    return 2  # pragma: no cover

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rnnlab import plotting
-from rnnlab.chapter import CHAPTER_MSE, ChapterRun, ModelResult
+from rnnlab.apps.chapter import plotting
+from rnnlab.apps.chapter.pipeline import ChapterRun, ModelResult
+from rnnlab.apps.chapter.recipes import CHAPTER_MSE
 
 __all__ = [
     "discard_folder",
