@@ -1,9 +1,9 @@
-"""Tests for rnnlab.baselines: the naive forecast and the MSE."""
+"""Tests for rnnlab.apps.chapter.baselines: the naive forecast and the MSE."""
 
 import numpy as np
 import pytest
 
-from rnnlab.baselines import mse, naive_forecast
+from rnnlab.apps.chapter.baselines import mse, naive_forecast
 
 X = np.array([[[1.0], [2.0], [3.0]], [[4.0], [5.0], [6.0]]])  # (batch=2, time=3, features=1)
 

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 import rnnlab
-from rnnlab import chapter, plotting
+from rnnlab.apps.chapter import cli as chapter_cli
+from rnnlab.apps.chapter import pipeline, plotting, recipes, report
+from rnnlab.callbacks import Callback
 from rnnlab.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -71,7 +73,7 @@ def test_quick_run_exits_0_and_prints_where_the_report_is(quick):
     code, stdout, stderr, out = quick
     assert code == 0, stderr
     assert f"Report: {out.absolute() / 'report.md'}" in stdout.splitlines()
-    workers = chapter.ChapterConfig().effective_workers
+    workers = pipeline.ChapterConfig().effective_workers
     line = r"^training \d+\.\d s"
     if workers > 1:
         line += rf", {workers} models at a time \(sum of fit times \d+\.\d s\)"
@@ -80,7 +82,7 @@ def test_quick_run_exits_0_and_prints_where_the_report_is(quick):
 
 def test_quick_run_prints_plain_progress_summaries_and_table(quick):
     _, stdout, _, _ = quick
-    for name in chapter.MODEL_NAMES:
+    for name in recipes.MODEL_NAMES:
         for epoch in (1, 2):
             pattern = rf"^\[{name}\] epoch {epoch}/2 loss \d+\.\d{{4}} val_loss \d+\.\d{{4}}$"
             assert re.search(pattern, stdout, re.M), f"no progress line for {name} {epoch}"
@@ -92,7 +94,7 @@ def test_quick_run_prints_plain_progress_summaries_and_table(quick):
 
 def test_quick_run_writes_every_file(quick):
     _, _, _, out = quick
-    assert {p.name for p in out.iterdir()} == expected_files(chapter.MODEL_NAMES)
+    assert {p.name for p in out.iterdir()} == expected_files(recipes.MODEL_NAMES)
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == PNG_MAGIC, png.name
 
@@ -104,7 +106,7 @@ def test_quick_results_json(quick):
     assert set(results["versions"]) >= {"rnnlab", "jax", "optax", "numpy", "python"}
     assert results["versions"]["rnnlab"] == rnnlab.__version__
     models = results["models"]
-    assert [m["name"] for m in models] == ["naive", *chapter.MODEL_NAMES]
+    assert [m["name"] for m in models] == ["naive", *recipes.MODEL_NAMES]
     for m in models:
         assert set(m) == {"name", "params", "val_mse", "test_mse", "train_seconds"}
         assert m["params"] == EXPECTED_PARAMS[m["name"]]
@@ -113,7 +115,7 @@ def test_quick_results_json(quick):
         assert (m["train_seconds"] == 0) == (m["name"] == "naive")
     total = sum(m["train_seconds"] for m in models)
     assert results["total_train_seconds"] == pytest.approx(total, abs=0.01)
-    assert results["workers"] == chapter.ChapterConfig().effective_workers
+    assert results["workers"] == pipeline.ChapterConfig().effective_workers
     assert 0 < results["train_wall_seconds"] <= total + 60
 
 
@@ -126,7 +128,7 @@ def test_quick_report_md_links_only_existing_figures(quick):
         assert not Path(link).is_absolute() and (out / link).is_file(), link
     assert set(links) == {p.name for p in out.glob("*.png")}
     assert "| model | params | val MSE | chapter val MSE | ratio | test MSE | train s |" in text
-    for name, ref in chapter.CHAPTER_MSE.items():
+    for name, ref in recipes.CHAPTER_MSE.items():
         assert re.search(rf"^\| {name} \|.*\| {ref:.5f} \|", text, re.M), name
     assert text.count("```") == 2 * 6  # one summary block per trained model
     assert "lstm_1 (LSTM)" in text
@@ -167,7 +169,7 @@ def test_bad_values_exit_2_with_one_line_and_create_nothing(tmp_path, capsys, ar
 def test_unknown_model_message_lists_valid_names(tmp_path, capsys):
     assert main(["chapter", "--models", "nope", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    for name in chapter.MODEL_NAMES:
+    for name in recipes.MODEL_NAMES:
         assert name in err
 
 
@@ -212,7 +214,7 @@ def test_help_and_version(capsys):
     assert "chapter" in capsys.readouterr().out
     assert main(["chapter", "--help"]) == 0
     text = capsys.readouterr().out
-    for word in ("--epochs", "--seed", "--models", "--out", "--quick", *chapter.MODEL_NAMES):
+    for word in ("--epochs", "--seed", "--models", "--out", "--quick", *recipes.MODEL_NAMES):
         assert word in text
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"rnnlab {rnnlab.__version__}"
@@ -236,14 +238,14 @@ def test_models_subset_trains_only_those(tmp_path):
 def test_existing_report_is_replaced_only_at_the_end(tmp_path, monkeypatch):
     out = tmp_path / "r"
     make_old_report(out)
-    real_write = rnnlab.report.write_report
+    real_write = report.write_report
     seen = []
 
     def checking_write(run, folder):
         seen.append((out / "report.md").read_text())  # old report still in place
         return real_write(run, folder)
 
-    monkeypatch.setattr(rnnlab.report, "write_report", checking_write)
+    monkeypatch.setattr(report, "write_report", checking_write)
     code, _, stderr = run_main(["chapter", "--quick", "--models", "basic_rnn", "--out", str(out)])
     assert code == 0, stderr
     assert seen == ["old report\n"]
@@ -257,19 +259,17 @@ def test_existing_report_is_replaced_only_at_the_end(tmp_path, monkeypatch):
 def test_failure_mid_training_keeps_old_report(tmp_path, monkeypatch):
     out = tmp_path / "r"
     make_old_report(out)
-    real_build = chapter.build_model
+    real_callbacks = chapter_cli.Display.callbacks
 
-    def failing_build(name, seed=None):
-        model = real_build(name, seed)
-        if name == "stacked_rnn":
+    class Crash(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            raise RuntimeError("simulated crash")
 
-            def crash(*args, **kwargs):
-                raise RuntimeError("simulated crash")
+    def crashing_callbacks(self, name, epochs):
+        # stacked_rnn fails in its worker; basic_rnn still trains to the end
+        return [*real_callbacks(self, name, epochs), *([Crash()] if name == "stacked_rnn" else [])]
 
-            model._fit_run = crash  # fails in its worker; basic_rnn still trains to the end
-        return model
-
-    monkeypatch.setattr(chapter, "build_model", failing_build)
+    monkeypatch.setattr(chapter_cli.Display, "callbacks", crashing_callbacks)
     argv = ["chapter", "--quick", "--models", "basic_rnn,stacked_rnn", "--out", str(out)]
     code, stdout, stderr = run_main(argv)
     assert code == 1
@@ -300,7 +300,7 @@ def test_interrupt_exits_130_and_cleans_up(tmp_path, monkeypatch):
     def interrupted(name, seed=None):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(chapter, "build_model", interrupted)
+    monkeypatch.setattr(pipeline, "build_model", interrupted)
     code, _, stderr = run_main(["chapter", "--quick", "--out", str(tmp_path / "r")])
     assert code == 130 and "interrupted" in stderr
     assert list(tmp_path.iterdir()) == []

@@ -1,11 +1,16 @@
-"""Tests for rnnlab.data: the chapter's series generator and data splits."""
+"""Tests for rnnlab.apps.chapter.data: the chapter's series generator and data splits."""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from rnnlab.data import SeriesSplit, chapter_datasets, generate_time_series, split_series
+from rnnlab.apps.chapter.data import (
+    SeriesSplit,
+    chapter_datasets,
+    generate_time_series,
+    split_series,
+)
 
 
 def _reference_series(rng: np.random.Generator, batch_size: int, n_steps: int) -> np.ndarray:
@@ -235,7 +240,7 @@ def test_chapter_datasets_rejects_too_few_series():
 
 
 def test_seq2seq_targets_are_the_next_values_at_every_step():
-    from rnnlab.data import seq2seq_targets
+    from rnnlab.apps.chapter.data import seq2seq_targets
 
     series = np.arange(2 * 8, dtype=np.float32).reshape(2, 8, 1)
     y = seq2seq_targets(series, n_steps=5, horizon=3)
@@ -246,14 +251,14 @@ def test_seq2seq_targets_are_the_next_values_at_every_step():
 
 
 def test_seq2seq_targets_rejects_short_series():
-    from rnnlab.data import seq2seq_targets
+    from rnnlab.apps.chapter.data import seq2seq_targets
 
     with pytest.raises(ValueError, match="need at least n_steps \\+ horizon = 12"):
         seq2seq_targets(np.zeros((1, 11, 1)), n_steps=2, horizon=10)
 
 
 def test_seq2seq_datasets_split_and_last_step_targets():
-    from rnnlab.data import generate_time_series, seq2seq_datasets
+    from rnnlab.apps.chapter.data import generate_time_series, seq2seq_datasets
 
     d = seq2seq_datasets(seed=3, n_series=100, n_steps=20, horizon=4)
     assert d.x_train.shape == (70, 20, 1) and d.y_val.shape == (20, 20, 4)

@@ -1,15 +1,14 @@
-"""Tests of rnnlab.chapter (recipes, run_chapter) and rnnlab.report (files, atomic folders)."""
+"""Tests of the chapter app's recipes and pipeline (run_chapter); small_run is in conftest."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
 
-from rnnlab import baselines, chapter, data, report, utils
-from rnnlab.callbacks import Callback
+from rnnlab import utils
+from rnnlab.apps.chapter import baselines, data, pipeline, recipes
 from rnnlab.cli import main
 from rnnlab.optimizers import Adam
 
@@ -26,28 +25,28 @@ PARAMS = {
 # --- recipes ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", chapter.MODEL_NAMES)
+@pytest.mark.parametrize("name", recipes.MODEL_NAMES)
 def test_recipes_have_the_chapters_parameter_counts_and_outputs(name):
-    model = chapter.build_model(name)
+    model = recipes.build_model(name)
     assert model.count_params() == PARAMS[name]
-    assert model.output_shape == (None, chapter.RECIPES[name].horizon)
+    assert model.output_shape == (None, recipes.RECIPES[name].horizon)
     assert model.input_shape == (None, None, 1)
     assert model.predict(np.zeros((2, 50, 1), np.float32)).shape == (2, model.output_shape[1])
 
 
 def test_recipes_optimizers_and_order():
-    assert tuple(PARAMS) == chapter.MODEL_NAMES
-    basic = chapter.build_model("basic_rnn")
+    assert tuple(PARAMS) == recipes.MODEL_NAMES
+    basic = recipes.build_model("basic_rnn")
     assert isinstance(basic.optimizer, Adam) and basic.optimizer.learning_rate == 0.005
-    for name in chapter.MODEL_NAMES[1:]:
-        opt = chapter.build_model(name).optimizer
+    for name in recipes.MODEL_NAMES[1:]:
+        opt = recipes.build_model(name).optimizer
         assert isinstance(opt, Adam) and opt.learning_rate == 0.001
-    assert set(chapter.CHAPTER_MSE) == {"naive", *chapter.MODEL_NAMES}
+    assert set(recipes.CHAPTER_MSE) == {"naive", *recipes.MODEL_NAMES}
 
 
 def test_layer_names_follow_the_chapter_after_clear_session():
     utils.clear_session()
-    models = [chapter.build_model(name) for name in chapter.MODEL_NAMES[:3]]
+    models = [recipes.build_model(name) for name in recipes.MODEL_NAMES[:3]]
     assert [m.name for m in models] == ["sequential", "sequential_1", "sequential_2"]
     assert [layer.name for layer in models[1].layers] == ["simple_rnn_1", "simple_rnn_2", "dense"]
     assert [layer.name for layer in models[2].layers] == ["simple_rnn_3", "simple_rnn_4", "dense_1"]
@@ -56,66 +55,39 @@ def test_layer_names_follow_the_chapter_after_clear_session():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (None, chapter.MODEL_NAMES),
-        ("all", chapter.MODEL_NAMES),
+        (None, recipes.MODEL_NAMES),
+        ("all", recipes.MODEL_NAMES),
         ("naive", ()),
-        ("lstm,all", chapter.MODEL_NAMES),
+        ("lstm,all", recipes.MODEL_NAMES),
         ("gru, lstm", ("lstm", "gru")),
         ("lstm,lstm,", ("lstm",)),
         (["conv1d_gru", "basic_rnn"], ("basic_rnn", "conv1d_gru")),
     ],
 )
 def test_parse_models(text, expected):
-    assert chapter.parse_models(text) == expected
+    assert recipes.parse_models(text) == expected
 
 
 def test_parse_models_rejects_unknown_names_listing_valid_ones():
     with pytest.raises(ValueError, match="rnn_x") as info:
-        chapter.parse_models("lstm,rnn_x")
-    assert all(name in str(info.value) for name in chapter.MODEL_NAMES)
+        recipes.parse_models("lstm,rnn_x")
+    assert all(name in str(info.value) for name in recipes.MODEL_NAMES)
 
 
 @pytest.mark.parametrize("text", ["", " , ", []])
 def test_parse_models_rejects_an_empty_selection(text):
     with pytest.raises(ValueError, match="no model name"):
-        chapter.parse_models(text)
+        recipes.parse_models(text)
 
 
 def test_model_seed_is_stable_and_distinct():
-    seeds = [chapter.model_seed(42, name) for name in chapter.MODEL_NAMES]
-    assert seeds == [chapter.model_seed(42, name) for name in chapter.MODEL_NAMES]
+    seeds = [recipes.model_seed(42, name) for name in recipes.MODEL_NAMES]
+    assert seeds == [recipes.model_seed(42, name) for name in recipes.MODEL_NAMES]
     assert len(set(seeds)) == len(seeds)
-    assert chapter.model_seed(42, "lstm") != chapter.model_seed(43, "lstm")
+    assert recipes.model_seed(42, "lstm") != recipes.model_seed(43, "lstm")
 
 
 # --- run_chapter --------------------------------------------------------------------------
-
-
-class Recorder(chapter.RunObserver):
-    def __init__(self):
-        self.events = []
-
-    def model_started(self, name, index, total, summary):
-        self.events.append(("start", name, index, total, summary.splitlines()[0]))
-
-    def callbacks(self, name, epochs):
-        events = self.events
-
-        class Epochs(Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                events.append(("epoch", name, epoch, sorted(logs)))
-
-        return [Epochs()]
-
-    def model_finished(self, result):
-        self.events.append(("done", result.name))
-
-
-@pytest.fixture(scope="module")
-def small_run():
-    recorder = Recorder()
-    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True, workers=1)
-    return chapter.run_chapter(config, recorder), recorder
 
 
 def test_run_chapter_reports_each_step(small_run):
@@ -139,7 +111,7 @@ def test_run_chapter_results(small_run):
     run, _ = small_run
     assert [r.name for r in run.results] == ["naive", "basic_rnn", "gru"]
     naive, basic, gru = run.results
-    single, multi = data.chapter_datasets(42, n_series=chapter.QUICK_SERIES)
+    single, multi = data.chapter_datasets(42, n_series=pipeline.QUICK_SERIES)
     np.testing.assert_array_equal(run.single.x_val, single.x_val)
     np.testing.assert_array_equal(run.multi.y_test, multi.y_test)
     expected = baselines.mse(single.y_val, baselines.naive_forecast(single.x_val))
@@ -161,8 +133,8 @@ def test_run_chapter_results(small_run):
 
 def test_models_trained_at_once_give_the_same_results(small_run):
     run, _ = small_run
-    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True, workers=2)
-    together = chapter.run_chapter(config)
+    config = pipeline.ChapterConfig(epochs=2, models=("basic_rnn", "gru"), quick=True, workers=2)
+    together = pipeline.run_chapter(config)
     assert together.config.effective_workers == 2
     assert [r.name for r in together.results] == ["naive", "basic_rnn", "gru"]
     for a, b in zip(together.results, run.results, strict=True):
@@ -172,68 +144,10 @@ def test_models_trained_at_once_give_the_same_results(small_run):
 
 def test_a_model_trains_the_same_whatever_the_subset(small_run):
     run, _ = small_run
-    config = chapter.ChapterConfig(epochs=2, models=("basic_rnn",), quick=True)
-    alone = chapter.run_chapter(config).results[1]
+    config = pipeline.ChapterConfig(epochs=2, models=("basic_rnn",), quick=True)
+    alone = pipeline.run_chapter(config).results[1]
     assert alone.val_mse == run.results[1].val_mse
     np.testing.assert_array_equal(alone.forecast, run.results[1].forecast)
-
-
-# --- report -------------------------------------------------------------------------------
-
-
-def test_write_report(small_run, tmp_path):
-    run, _ = small_run
-    path = report.write_report(run, tmp_path)
-    assert path == tmp_path / "report.md"
-    names = {p.name for p in tmp_path.iterdir()}
-    assert names == {
-        "report.md",
-        "results.json",
-        "series.png",
-        "mse_by_model.png",
-        "naive_forecast.png",
-        "basic_rnn_loss.png",
-        "basic_rnn_forecast.png",
-        "gru_loss.png",
-        "gru_forecast.png",
-    }
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results == json.loads(json.dumps(report.results_dict(run)))
-    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", path.read_text())
-    assert sorted(links) == sorted(n for n in names if n.endswith(".png"))
-    text = path.read_text()
-    ratio = run.results[2].val_mse / chapter.CHAPTER_MSE["gru"]
-    assert f"| gru | 4,110 | {run.results[2].val_mse:.5f} | 0.00926 | {ratio:.2f} |" in text
-
-
-def test_stage_and_publish_replace_the_old_report(tmp_path):
-    out = tmp_path / "deep" / "r"
-    staging = report.stage_folder(out)
-    assert staging == tmp_path / "deep" / f"r.tmp-{__import__('os').getpid()}"
-    assert staging.is_dir() and not out.exists()
-    (staging / "results.json").write_text("new")
-    assert report.publish_folder(staging, out) == out
-    assert (out / "results.json").read_text() == "new" and not staging.exists()
-    staging = report.stage_folder(out)  # out is now a report: replaceable
-    (staging / "results.json").write_text("newer")
-    report.publish_folder(staging, out)
-    assert (out / "results.json").read_text() == "newer"
-    assert sorted(p.name for p in out.parent.iterdir()) == ["r"]
-
-
-def test_stage_refuses_files_and_foreign_folders(tmp_path):
-    (tmp_path / "f").write_text("x")
-    with pytest.raises(ValueError, match="is a file"):
-        report.stage_folder(tmp_path / "f")
-    with pytest.raises(ValueError, match="is a file"):
-        report.stage_folder(tmp_path / "f" / "r")
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "data.csv").write_text("1,2")
-    with pytest.raises(ValueError, match="not an rnnlab report"):
-        report.stage_folder(tmp_path / "mine")
-    (tmp_path / "empty").mkdir()
-    report.discard_folder(report.stage_folder(tmp_path / "empty"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "f", "mine"]
 
 
 # --- the full chapter ---------------------------------------------------------------------
@@ -247,4 +161,4 @@ def test_full_chapter_matches_the_chapters_accuracy(tmp_path):
     assert results["epochs"] == 15 and results["quick"] is False
     for m in results["models"]:
         assert m["params"] == PARAMS.get(m["name"], 0)
-        assert m["val_mse"] <= 1.25 * chapter.CHAPTER_MSE[m["name"]], m
+        assert m["val_mse"] <= 1.25 * recipes.CHAPTER_MSE[m["name"]], m

@@ -1,4 +1,4 @@
-"""Tests for rnnlab.plotting, run headless (figures are built without pyplot)."""
+"""Tests for rnnlab.apps.chapter.plotting, run headless (figures are built without pyplot)."""
 
 import os
 import subprocess
@@ -10,7 +10,13 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from rnnlab.plotting import plot_loss, plot_mse_bars, plot_series, plot_series_grid, save_figure
+from rnnlab.apps.chapter.plotting import (
+    plot_loss,
+    plot_mse_bars,
+    plot_series,
+    plot_series_grid,
+    save_figure,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -223,7 +229,7 @@ def test_no_figures_leak_into_pyplot():
 def test_module_does_not_import_pyplot():
     # Importing and using the module must not pull in pyplot (which picks a backend).
     code = (
-        "import sys, numpy as np, rnnlab.plotting as p; "
+        "import sys, numpy as np, rnnlab.apps.chapter.plotting as p; "
         "p.plot_series(np.zeros(3), 0.1); "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
     )
