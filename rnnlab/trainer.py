@@ -196,17 +196,20 @@ class Trainer:
         x_dev, y_dev = jax.device_put(plan.x), jax.device_put(plan.y)  # no per-shape program
         val_dev = None if plan.val is None else evaluation_inputs(*plan.val)
         model.stop_training = False
+        # A callback may restore a saved TrainState here (a resumed run): the loop then
+        # goes on from that state's epoch, with that state's key.
         cbs.on_train_begin()
         self._batch_listener = progress.batch if progress.live else None
         try:
             with progress:
-                for epoch in range(plan.initial_epoch, plan.epochs):
+                while self.epoch < plan.epochs and not model.stop_training:
+                    epoch = self.epoch
                     cbs.on_epoch_begin(epoch)
                     progress.begin_epoch(epoch, steps)
                     start = time.perf_counter()
-                    # The sample order is drawn on the host from this fit's key and the
+                    # The sample order is drawn on the host from the fit's key and the
                     # epoch: reproducible, and no shuffle compiled into the epoch.
-                    rng = key_rng(fit_key, epoch) if plan.shuffle else None
+                    rng = key_rng(self.rng, epoch) if plan.shuffle else None
                     idx, weights = training.batch_plan(plan.x.shape[0], plan.batch_size, rng)
                     state = model.train_state  # callbacks may have changed weights or rate
                     result = train_epoch(state, x_dev, y_dev, idx, weights, val_dev)
@@ -217,8 +220,6 @@ class Trainer:
                         break
                     progress.update(epoch, logs, time.perf_counter() - start)
                     cbs.on_epoch_end(epoch, logs)
-                    if model.stop_training:
-                        break
         finally:
             self._batch_listener = None
         cbs.on_train_end()
