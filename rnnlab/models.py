@@ -75,6 +75,28 @@ def forward_layers(
     return x, mask, updates
 
 
+def load_model(
+    filepath: Any,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> Any:
+    """Load a model saved by rnnlab or by Keras (``.keras``, legacy ``.h5``), as Keras does.
+
+    Nothing in the file is executed: its JSON config names classes that are looked up
+    among rnnlab's own and ``custom_objects``. ``compile``: also restore the optimizer,
+    loss and optimizer state, so training continues where it stopped.
+
+    Example:
+        >>> model = load_model("chapter_lstm.keras")  # doctest: +SKIP
+    """
+    from rnnlab import saving
+
+    return saving.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )
+
+
 class Sequential(TrainingMixin):
     """A linear stack of layers.
 
@@ -357,6 +379,38 @@ class Sequential(TrainingMixin):
             new[layer.name] = layer.params_with_weights(weights[start : start + count])
             start += count
         self.params = new
+
+    # -- files (rnnlab.saving) -----------------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the whole model — config, weights, optimizer state — as Keras 3 does.
+
+        ``.keras`` is Keras 3's zip format (readable by ``keras.models.load_model``);
+        the file is replaced atomically, so a crash mid-write leaves the old one intact.
+
+        Example:
+            >>> from rnnlab.layers import Dense
+            >>> m = Sequential([Dense(1, input_shape=(2,))])
+            >>> m.save("/tmp/rnnlab-doctest.keras")  # doctest: +SKIP
+        """
+        from rnnlab import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights only (``.weights.h5``, Keras 3's layout), atomically."""
+        from rnnlab import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any) -> None:
+        """Read weights from a ``.weights.h5`` (Keras 3), a ``.keras`` or a legacy ``.h5`` file.
+
+        Every shape is checked before any weight changes; a mismatch names the first
+        layer and the shapes that disagree.
+        """
+        from rnnlab import saving
+
+        saving.load_weights(self, filepath)
 
     def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
         return self.forward(params, x, mask=mask)[0]

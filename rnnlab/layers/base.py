@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -132,6 +133,36 @@ class Layer:
     def single_output_error(self) -> str | None:
         """Why this layer's output cannot flow on in a Sequential (several outputs), or None."""
         return None
+
+    def get_config(self) -> dict[str, Any]:
+        """This layer's constructor arguments by Keras's names, defaults filled in, with its
+        ``name`` and ``trainable``: ``type(layer).from_config(layer.get_config())`` makes an
+        equal, unbuilt layer. Values are as given (names, numbers, callables, layers).
+
+        Example:
+            >>> from rnnlab.layers import Dense
+            >>> config = Dense(3, name="d").get_config()
+            >>> config["units"], config["activation"], config["name"]
+            (3, None, 'd')
+        """
+        args, kwargs = self._init_args
+        signature = inspect.signature(type(self).__init__)
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        config: dict[str, Any] = {}
+        for name, value in list(bound.arguments.items())[1:]:  # skip self
+            if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                config.update(value)
+            elif signature.parameters[name].kind is not inspect.Parameter.VAR_POSITIONAL:
+                config[name] = value
+        config["name"] = self.name
+        config["trainable"] = self.trainable
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new, unbuilt layer from :meth:`get_config`'s dict (Keras's ``from_config``)."""
+        return cls(**config)
 
     def weight_order(self, params: Params) -> tuple[str, ...]:
         """Names of ``params`` in Keras order (the order of :meth:`get_weights`)."""
