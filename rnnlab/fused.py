@@ -7,9 +7,14 @@ block and one matrix product per step, and the recurrent kernel's gradient is
 one matrix product over all steps, after the loop. On XLA's CPU backend this
 cuts an LSTM/GRU step's forward+backward time by about a quarter (BENCHMARKS.md).
 
-Used by :func:`rnnlab.recurrent_scan.scan` for the built-in cells with their
-default activations when there is no mask and no recurrent dropout; the tests
-check values and gradients against autodiff of the plain cell.
+The forward loops run the cells' own step functions (:func:`rnnlab.cells.simple_rnn_step`,
+:func:`~rnnlab.cells.lstm_step`, :func:`~rnnlab.cells.gru_gates`), so the arithmetic
+is written once; the tests check values and gradients against autodiff of the
+plain cell.
+
+Which cells can run here: :func:`reason_unavailable` says why not (``None``: they
+can); :func:`run_cell` runs one. :func:`rnnlab.recurrent_scan.scan` uses them with
+``fused="auto"`` (its default), as the layers' ``fused`` argument does.
 
 Shapes: ``xp`` is the projected input, time-major ``(time, batch, gates*units)``;
 states are ``(batch, units)``; outputs ``hs`` are ``(time, batch, units)``.
@@ -24,17 +29,92 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
+from rnnlab import activations
+from rnnlab.cells import (
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    fast_sigmoid,
+    gru_gates,
+    is_sigmoid,
+    is_tanh,
+    lstm_gate_constants,
+    lstm_step,
+    simple_rnn_step,
+)
 from rnnlab.linalg import sum_outer
 
+BUILTIN = (SimpleRNNCell, LSTMCell, GRUCell)
+"""The cell types with a hand-written backward pass (exactly these types, not subclasses)."""
 
-def _lstm_constants(units: int, dtype) -> tuple[jax.Array, jax.Array]:
-    # sigmoid(v) = 0.5 * tanh(v / 2) + 0.5 on i, f, o; plain tanh on the candidate.
-    candidate = jnp.arange(4 * units) // units == 2
-    scale = jnp.where(candidate, 1.0, 0.5).astype(dtype)
-    return scale, jnp.where(candidate, 0.0, 0.5).astype(dtype)
+
+def _name(activation: Any) -> str:
+    return activations.name_of(activations.get(activation))
+
+
+def reason_unavailable(
+    cell: Any, *, masked: bool = False, recurrent_dropout: bool = False
+) -> str | None:
+    """Why ``cell``'s sequence cannot run with a hand-written backward pass, or ``None``.
+
+    It can for a :data:`BUILTIN` cell with ``activation`` tanh, ``recurrent_activation``
+    sigmoid (compared by resolved function: ``"tanh"`` and ``jnp.tanh`` are the same)
+    and, for the GRU, ``reset_after=True``; and neither a mask (``masked``) nor a
+    recurrent-dropout mask (``recurrent_dropout``), which need the per-step loop.
+
+    Example:
+        >>> reason_unavailable(LSTMCell(4)) is None
+        True
+        >>> reason_unavailable(GRUCell(4, reset_after=False))
+        'reset_after=False (the hand-written pass is for reset_after=True)'
+        >>> reason_unavailable(SimpleRNNCell(4, activation="relu"), masked=True)
+        "activation='relu' (the hand-written pass is for 'tanh')"
+    """
+    kind = type(cell)
+    if kind not in BUILTIN:
+        return f"the cell {kind.__name__} is not a built-in SimpleRNNCell, LSTMCell or GRUCell"
+    if not is_tanh(cell.activation):
+        return f"activation={_name(cell.activation)!r} (the hand-written pass is for 'tanh')"
+    recurrent = getattr(cell, "recurrent_activation", "sigmoid")
+    if not is_sigmoid(recurrent):
+        return f"recurrent_activation={_name(recurrent)!r} (the hand-written pass is for 'sigmoid')"
+    if kind is GRUCell and not cell.reset_after:
+        return "reset_after=False (the hand-written pass is for reset_after=True)"
+    if masked:
+        return "the input has a mask (masked steps need the per-step loop)"
+    if recurrent_dropout:
+        return "recurrent dropout is on (it needs the per-step loop)"
+    return None
+
+
+def run_cell(cell: Any, params: dict, carry: Any, xp: jax.Array) -> tuple[jax.Array, Any]:
+    """All steps of a built-in ``cell`` on projected input ``xp (time, batch, gates*units)``:
+    ``(hs (time, batch, units), final carry)``. Needs ``reason_unavailable(cell) is None``.
+
+    Example:
+        >>> cell = GRUCell(4)
+        >>> params = cell.init(jax.random.key(0), 2)
+        >>> xp = cell.project(params, jnp.ones((5, 3, 2)))
+        >>> hs, h = run_cell(cell, params, cell.initial_carry(3), xp)
+        >>> hs.shape, h.shape
+        ((5, 3, 4), (3, 4))
+    """
+    reason = reason_unavailable(cell)
+    if reason is not None:
+        raise ValueError(f"run_cell: no hand-written backward pass for {cell!r}: {reason}")
+    kernel = params["recurrent_kernel"]
+    if type(cell) is SimpleRNNCell:
+        return simple_rnn_sequence(kernel, xp, carry)
+    if type(cell) is LSTMCell:
+        hs, h, c = lstm_sequence(kernel, xp, *carry)
+        return hs, (h, c)
+    bias = params["bias"][1] if cell.use_bias else jnp.zeros(kernel.shape[1], kernel.dtype)
+    return gru_sequence(kernel, bias, xp, carry)
 
 
 def _shift_in(first: jax.Array, seq: jax.Array) -> jax.Array:
@@ -49,14 +129,10 @@ def lstm_sequence(recurrent_kernel, xp, h0, c0):
 
 
 def _lstm_forward(recurrent_kernel, xp, h0, c0):
-    u = h0.shape[-1]
-    scale, shift = _lstm_constants(u, xp.dtype)
+    scale, shift = lstm_gate_constants(h0.shape[-1], xp.dtype)
 
     def step(carry, x):
-        h, c = carry
-        a = jnp.tanh((x + h @ recurrent_kernel) * scale) * scale + shift
-        c = a[:, u : 2 * u] * c + a[:, :u] * a[:, 2 * u : 3 * u]
-        h = a[:, 3 * u :] * jnp.tanh(c)
+        (h, c), a = lstm_step(recurrent_kernel, carry, x, scale, shift)
         return (h, c), (h, c, a)
 
     (h, c), (hs, cs, acts) = jax.lax.scan(step, (h0, c0), xp)
@@ -107,10 +183,8 @@ def _gru_forward(recurrent_kernel, recurrent_bias, xp, h0):
     u = h0.shape[-1]
 
     def step(h, x):
-        hp = h @ recurrent_kernel + recurrent_bias
-        zr = 0.5 * jnp.tanh(0.5 * (x[:, : 2 * u] + hp[:, : 2 * u])) + 0.5
-        hn = hp[:, 2 * u :]
-        n = jnp.tanh(x[:, 2 * u :] + zr[:, u:] * hn)
+        zr, n, hn = gru_gates(h @ recurrent_kernel + recurrent_bias, x, jnp.tanh, fast_sigmoid)
+        # = z * h + (1 - z) * n (GRUCell.recur), one product less
         h = n + zr[:, :u] * (h - n)
         return h, (h, zr, n, hn)
 
@@ -152,7 +226,7 @@ def simple_rnn_sequence(recurrent_kernel, xp, h0):
 
 def _simple_forward(recurrent_kernel, xp, h0):
     def step(h, x):
-        h = jnp.tanh(x + h @ recurrent_kernel)
+        h = simple_rnn_step(recurrent_kernel, h, x)
         return h, h
 
     h, hs = jax.lax.scan(step, h0, xp)

@@ -6,7 +6,13 @@ import pytest
 from jax.test_util import check_grads
 
 from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlab.fused import gru_sequence, lstm_sequence, simple_rnn_sequence
+from rnnlab.fused import (
+    gru_sequence,
+    lstm_sequence,
+    reason_unavailable,
+    run_cell,
+    simple_rnn_sequence,
+)
 from rnnlab.recurrent_scan import scan
 
 U, B, T = 3, 2, 6
@@ -35,8 +41,19 @@ def _check_against_autodiff(fused, reference, args):
     check_grads(fused, args, order=1, modes=["rev"])
 
 
+# The references: autodiff of the plain cell's recur, with its activations given as
+# wrappers so that recur computes them the plain way (jax.nn.sigmoid, not the tanh form
+# that rnnlab.fused shares with the default cells): an independent check of the values.
+def _tanh(v):
+    return jnp.tanh(v)
+
+
+def _sigmoid(v):
+    return jax.nn.sigmoid(v)
+
+
 def _lstm_by_autodiff(kernel, xp, h0, c0):
-    cell = LSTMCell(U, activation=jnp.tanh)  # a callable activation takes the plain path
+    cell = LSTMCell(U, activation=_tanh, recurrent_activation=_sigmoid)
     (h, c), hs = jax.lax.scan(
         lambda s, x: cell.recur({"recurrent_kernel": kernel}, s, x), (h0, c0), xp
     )
@@ -44,7 +61,7 @@ def _lstm_by_autodiff(kernel, xp, h0, c0):
 
 
 def _gru_by_autodiff(kernel, bias, xp, h0):
-    cell = GRUCell(U, activation=jnp.tanh)
+    cell = GRUCell(U, activation=_tanh, recurrent_activation=_sigmoid)
     params = {"recurrent_kernel": kernel, "bias": jnp.stack([jnp.zeros_like(bias), bias])}
     h, hs = jax.lax.scan(lambda s, x: cell.recur(params, s, x), h0, xp)
     return hs, h
@@ -71,7 +88,7 @@ def test_gru_sequence_values_and_gradients(x64):
 
 
 def _simple_by_autodiff(kernel, xp, h0):
-    cell = SimpleRNNCell(U, activation=jnp.tanh)
+    cell = SimpleRNNCell(U, activation=_tanh)
     h, hs = jax.lax.scan(lambda s, x: cell.recur({"recurrent_kernel": kernel}, s, x), h0, xp)
     return hs, h
 
@@ -87,21 +104,28 @@ def test_simple_rnn_sequence_values_and_gradients(x64):
 def test_scan_takes_the_fused_path_only_without_mask(cell):
     params = cell.init(jax.random.key(0), 2)
     xs = jax.random.normal(jax.random.key(1), (B, T, 2))
-    carry = cell.initial_carry(B)
-    assert (
-        cell.run_sequence(params, carry, cell.project(params, jnp.swapaxes(xs, 0, 1))) is not None
-    )
+    assert reason_unavailable(cell) is None
+    hs, _ = run_cell(cell, params, cell.initial_carry(B), cell.project(params, xs.swapaxes(0, 1)))
+    assert hs.shape == (T, B, U)
     jaxpr = str(jax.make_jaxpr(lambda p: scan(cell, p, xs))(params))
     assert "custom_vjp_call" in jaxpr
     mask = jnp.ones((B, T), bool)
     masked = str(jax.make_jaxpr(lambda p: scan(cell, p, xs, mask=mask))(params))
     assert "custom_vjp_call" not in masked
+    plain = str(jax.make_jaxpr(lambda p: scan(cell, p, xs, fused=False))(params))
+    assert "custom_vjp_call" not in plain
 
 
 def test_gru_without_reset_after_or_custom_activations_has_no_fused_path():
-    params = GRUCell(U, reset_after=False).init(jax.random.key(0), 2)
-    xp = jnp.zeros((T, B, 3 * U))
-    assert GRUCell(U, reset_after=False).run_sequence(params, jnp.zeros((B, U)), xp) is None
+    gru = GRUCell(U, reset_after=False)
+    assert reason_unavailable(gru) == (
+        "reset_after=False (the hand-written pass is for reset_after=True)"
+    )
     lstm = LSTMCell(U, recurrent_activation="hard_sigmoid")
-    p = lstm.init(jax.random.key(0), 2)
-    assert lstm.run_sequence(p, lstm.initial_carry(B), jnp.zeros((T, B, 4 * U))) is None
+    assert reason_unavailable(lstm) == (
+        "recurrent_activation='hard_sigmoid' (the hand-written pass is for 'sigmoid')"
+    )
+    with pytest.raises(ValueError, match="run_cell: no hand-written backward pass for LSTMCell"):
+        run_cell(
+            lstm, lstm.init(jax.random.key(0), 2), lstm.initial_carry(B), jnp.zeros((T, B, 12))
+        )

@@ -5,6 +5,14 @@ Input ``(batch, time, features)``; output ``(batch, units)`` for the last step,
 or ``(batch, time, units)`` with ``return_sequences=True``. With
 ``return_state=True`` the layer returns ``[output, *states]`` when called
 directly (inside a :class:`~rnnlab.models.Sequential` only the output flows on).
+
+The fast path: with ``fused="auto"`` (the default) a built-in cell with its default
+activations (tanh, and sigmoid for the gates; ``reset_after=True`` for the GRU)
+runs the whole sequence with a hand-written backward pass (:mod:`rnnlab.fused`),
+as Keras 3's ``use_cudnn="auto"`` picks cuDNN. A mask, or recurrent dropout in
+training, falls back to the plain per-step loop. ``fused=True`` requires the fast
+path (``ValueError`` with the reason otherwise), ``fused=False`` never takes it;
+:meth:`RNN.fused_path` tells which one runs.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ from typing import Any
 import jax
 
 from rnnlab import activations, initializers
-from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.cells import GRUCell, LSTMCell, ProjectedCell, SimpleRNNCell, contract_problems
+from rnnlab.fused import reason_unavailable
 from rnnlab.layers.base import Layer, Params, Shape, positive_int
 from rnnlab.recurrent_scan import scan
 from rnnlab.remat import segment_length
@@ -25,9 +34,9 @@ class RNN(Layer):
     """Run a cell over the time axis (one ``lax.scan``).
 
     Args:
-        cell: an object with ``init(key, input_dim) -> params``,
-            ``initial_carry(batch)`` and a pure step ``cell(params, carry, x) -> (carry, y)``;
-            it must have a ``units`` attribute (the size of ``y``).
+        cell: a :class:`rnnlab.cells.Cell`: ``units`` (the size of ``y``),
+            ``init(key, input_dim) -> params``, ``initial_carry(batch_size, dtype)`` and
+            a pure step ``cell(params, carry, x) -> (carry, y)``; ``TypeError`` otherwise.
         return_sequences: output every step ``(batch, time, units)`` instead of the last.
         return_state: when called directly, also return the final carry.
         go_backwards: read the sequence from its last step to its first.
@@ -35,7 +44,12 @@ class RNN(Layer):
         dropout: fraction of input features dropped in training (one mask per
             sequence, shared by all steps, as Keras does).
         recurrent_dropout: fraction of the previous output dropped where it enters
-            the recurrent kernel, in training (built-in cells only).
+            the recurrent kernel, in training (a :class:`~rnnlab.cells.ProjectedCell`).
+        fused: ``"auto"`` (use the hand-written backward pass of :mod:`rnnlab.fused`
+            when it can run), ``True`` (require it: ``ValueError`` naming the reason
+            when it cannot, e.g. a non-default activation, ``reset_after=False``,
+            recurrent dropout, or a mask at call time) or ``False`` (never). Results
+            agree to rounding either way; see :meth:`fused_path`.
 
     Masks: a ``(batch, time)`` mask (from :class:`~rnnlab.layers.Masking`) makes
     masked steps leave the state unchanged; with ``return_sequences`` the mask
@@ -59,12 +73,16 @@ class RNN(Layer):
         unroll: int | bool = 1,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        fused: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for attr in ("init", "initial_carry", "units"):
-            if not hasattr(cell, attr):
-                raise TypeError(f"{self.describe()}: cell {cell!r} has no {attr!r}")
+        problems = contract_problems(cell)
+        if problems:
+            raise TypeError(
+                f"{self.describe()}: cell {cell!r} has {', '.join(problems)}; a cell needs "
+                "units, init, initial_carry and __call__ (see rnnlab.cells.Cell)"
+            )
         self.cell = cell
         self.units = cell.units
         self.return_sequences = bool(return_sequences)
@@ -73,10 +91,46 @@ class RNN(Layer):
         self.unroll = unroll
         self.dropout = _rate(dropout, "dropout", self.describe())
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", self.describe())
-        if self.recurrent_dropout and not hasattr(cell, "recur"):
+        if self.recurrent_dropout and not isinstance(cell, ProjectedCell):
             raise ValueError(
                 f"{self.describe()}: recurrent_dropout needs a cell with a "
                 "recur(params, carry, xp, recurrent_mask) method"
+            )
+        if fused is not True and fused is not False and fused != "auto":
+            raise ValueError(
+                f"{self.describe()}: fused must be True, False or 'auto', got {fused!r}"
+            )
+        self.fused = fused
+        if fused is True:
+            self._require_fused(recurrent_dropout=bool(self.recurrent_dropout))
+
+    def fused_path(self, masked: bool = False, training: bool = False) -> bool:
+        """Whether :meth:`apply` runs the hand-written backward pass (:mod:`rnnlab.fused`).
+
+        ``masked``: the input comes with a mask; ``training``: a training call with
+        a dropout key (recurrent dropout, when set, then needs the per-step loop).
+
+        Example:
+            >>> from rnnlab.layers import LSTM
+            >>> LSTM(4).fused_path(), LSTM(4).fused_path(masked=True)
+            (True, False)
+            >>> LSTM(4, activation="relu").fused_path(), LSTM(4, fused=False).fused_path()
+            (False, False)
+        """
+        if self.fused is False:
+            return False
+        recurrent_dropout = training and bool(self.recurrent_dropout)
+        return (
+            reason_unavailable(self.cell, masked=masked, recurrent_dropout=recurrent_dropout)
+            is None
+        )
+
+    def _require_fused(self, *, masked: bool = False, recurrent_dropout: bool = False) -> None:
+        reason = reason_unavailable(self.cell, masked=masked, recurrent_dropout=recurrent_dropout)
+        if reason is not None:
+            raise ValueError(
+                f"{self.describe()}: fused=True, but the hand-written backward pass cannot "
+                f"run: {reason}; pass fused='auto' to fall back to the plain loop"
             )
 
     supports_masking = True
@@ -96,11 +150,19 @@ class RNN(Layer):
         return (input_shape[0], self.units)
 
     def init_params(self, key: jax.Array, input_shape: Shape) -> Params:
-        params = self.cell.init(key, input_shape[-1])
-        # Keras order for the built-in names, then any other weights a custom cell has.
+        return self.cell.init(key, input_shape[-1])
+
+    def weight_order(self, params: Params) -> tuple[str, ...]:
+        """Names of ``params`` in Keras order: kernel, recurrent_kernel, bias, then any
+        other weights of a custom cell in the order of the cell's dict.
+
+        Example:
+            >>> params = {"gamma": 0, "recurrent_kernel": 0, "kernel": 0, "beta": 0}
+            >>> RNN(SimpleRNNCell(2)).weight_order(params)
+            ('kernel', 'recurrent_kernel', 'gamma', 'beta')
+        """
         known = tuple(n for n in RNN.weight_names if n in params)
-        self.weight_names = known + tuple(n for n in params if n not in known)
-        return params
+        return known + tuple(n for n in params if n not in known)
 
     def _run(self, params, x, initial_state=None, *, training=False, key=None, mask=None):
         unroll = x.shape[1] if self.unroll is True else max(int(self.unroll), 1)
@@ -114,6 +176,8 @@ class RNN(Layer):
                 rate = self.recurrent_dropout
                 keep = jax.random.bernoulli(k_rec, 1.0 - rate, (x.shape[0], self.units))
                 recurrent_mask = keep / (1.0 - rate)
+        if self.fused is True:  # a mask is only known now
+            self._require_fused(masked=mask is not None)
         # In training under a RematScope: checkpoint the time loop in ~√T segments.
         segment = None
         if training and self.remat_applies():
@@ -129,6 +193,7 @@ class RNN(Layer):
             mask=mask,
             recurrent_mask=recurrent_mask,
             remat_segment=segment,
+            fused=self.fused,
         )
 
     def rematerialized(self, forward: Any) -> Any:
@@ -212,6 +277,7 @@ class SimpleRNN(RNN):
         unroll: int | bool = 1,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        fused: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -230,6 +296,7 @@ class SimpleRNN(RNN):
             unroll,
             dropout,
             recurrent_dropout,
+            fused,
             **kwargs,
         )
 
@@ -261,6 +328,7 @@ class LSTM(RNN):
         unroll: int | bool = 1,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        fused: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -282,6 +350,7 @@ class LSTM(RNN):
             unroll,
             dropout,
             recurrent_dropout,
+            fused,
             **kwargs,
         )
 
@@ -315,6 +384,7 @@ class GRU(RNN):
         unroll: int | bool = 1,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        fused: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
         owner = _name_layer(self, kwargs)
@@ -336,5 +406,6 @@ class GRU(RNN):
             unroll,
             dropout,
             recurrent_dropout,
+            fused,
             **kwargs,
         )
