@@ -28,7 +28,7 @@ from rnnlab.callbacks import Callback, History
 from rnnlab.metrics import get as get_metric
 from rnnlab.train_state import TrainState
 from rnnlab.trainer import FitPlan, Trainer
-from rnnlab.validation import as_float_array, positive_int_arg, same_length, target_matches
+from rnnlab.validation import as_float_array, positive_int, same_length, target_matches
 
 
 class TrainingMixin:
@@ -179,8 +179,8 @@ class TrainingMixin:
         """
         self.require_trainer("fit")
         where = "fit"
-        batch_size = positive_int_arg(32 if batch_size is None else batch_size, "batch_size", where)
-        epochs = positive_int_arg(epochs, "epochs", where)
+        batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size", where)
+        epochs = positive_int(epochs, "epochs", where)
         verbose = 1 if verbose == "auto" else verbose
         if verbose not in (0, 1, 2):
             raise ValueError(f"fit: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
@@ -231,7 +231,7 @@ class TrainingMixin:
         """
         trainer = self.require_trainer("evaluate")
         if batch_size is not None:
-            positive_int_arg(batch_size, "batch_size", "evaluate")
+            positive_int(batch_size, "batch_size", "evaluate")
         x, y = self._prepare_xy(x, y, "evaluate")
         values = trainer.evaluate(self.params, x, y, batch_size)
         if verbose:
@@ -277,7 +277,7 @@ class TrainingMixin:
         if batch_size is None:
             chunk = training.default_chunk(n, x.shape[1] if x.ndim > 2 else None)
         else:
-            chunk = positive_int_arg(batch_size, "batch_size", "predict")
+            chunk = positive_int(batch_size, "batch_size", "predict")
         steps, lead = (x.shape[1], self._time_padding(x)) if x.ndim == 3 else (0, 0)
         mask = None
         if lead:

@@ -20,6 +20,8 @@ with ``epsilon=1e-7`` the difference is below float32 noise after a few steps.
 
 Example:
     >>> import optax
+
+from rnnlab.validation import is_number
     >>> opt = Adam(learning_rate=0.005)
     >>> isinstance(opt.transform, optax.GradientTransformation)
     True
@@ -33,6 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from rnnlab.validation import is_number
 
 __all__ = [
     "SGD",
@@ -93,7 +97,7 @@ class Optimizer:
             self.state = set_learning_rate(self.state, value, owner=owner)
 
     def _check_lr(self, lr: Any) -> None:
-        if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating) or not lr > 0:
+        if not is_number(lr) or not lr > 0:
             raise ValueError(
                 f"{type(self).__name__}: learning_rate must be a positive number, got {lr!r}"
             )
@@ -130,13 +134,15 @@ class Optimizer:
 class OptaxOptimizer(Optimizer):
     """Any ``optax.GradientTransformation``, used as it is (``compile(optimizer=optax.sgd(0.1))``).
 
-    Its learning rate can be read and changed only when the transformation was made
-    with ``optax.inject_hyperparams`` and a number (not a schedule) as its rate.
+        Its learning rate can be read and changed only when the transformation was made
+        with ``optax.inject_hyperparams`` and a number (not a schedule) as its rate.
 
-    Example:
-        >>> import optax
-        >>> OptaxOptimizer(optax.sgd(0.1)).transform is not None
-        True
+        Example:
+            >>> import optax
+
+    from rnnlab.validation import is_number
+            >>> OptaxOptimizer(optax.sgd(0.1)).transform is not None
+            True
     """
 
     def __init__(self, transform: optax.GradientTransformation) -> None:
@@ -451,7 +457,7 @@ def set_learning_rate(opt_state: Any, value: float, *, owner: str = "set_learnin
     Example:
         >>> import jax.numpy as jnp
         >>> state = SGD(0.1).transform.init({"w": jnp.zeros(2)})
-        >>> round(get_learning_rate(set_learning_rate(state, 0.5)), 6), get_learning_rate(state)
+        >>> round(get_learning_rate(set_learning_rate(state, 0.5)), 6), round(get_learning_rate(state), 6)
         (0.5, 0.1)
     """
     target = _injected(opt_state, owner)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnlab.callbacks import History
+from rnnlab.validation import is_int
 
 __all__ = ["FitJob", "default_workers", "fit_many", "usable_cores"]
 
@@ -92,9 +93,7 @@ def _check_jobs(jobs: Sequence[FitJob], workers: int | None) -> list[Any]:
             f"fit_many: jobs must be a non-empty list of FitJob, got {type(jobs).__name__}"
             + (" (empty)" if isinstance(jobs, Sequence) and not jobs else "")
         )
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
+    if workers is not None and (not is_int(workers) or workers < 1):
         raise ValueError(f"fit_many: workers must be a positive integer or None, got {workers!r}")
     seen: dict[int, int] = {}
     plans = []

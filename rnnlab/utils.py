@@ -18,6 +18,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from rnnlab.validation import is_int
+
 __all__ = [
     "KeyStream",
     "clear_session",
@@ -67,7 +69,7 @@ def set_random_seed(seed: int) -> None:
         >>> import rnnlab
         >>> rnnlab.utils.set_random_seed(42)
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+    if not is_int(seed):
         raise TypeError(f"set_random_seed: seed must be an integer, got {seed!r}")
     global _global_stream
     random.seed(int(seed))

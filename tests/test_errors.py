@@ -237,15 +237,17 @@ def test_targets_not_matching_output_shape(model):
 def test_bad_batch_size(model, bad):
     with (
         Untouched(model),
-        pytest.raises(ValueError, match=rf"fit: batch_size must be an integer >= 1, got {bad!r}"),
+        pytest.raises(
+            ValueError, match=rf"fit: batch_size must be a positive integer, got {bad!r}"
+        ),
     ):
         model.fit(X, Y, batch_size=bad, epochs=1, verbose=0)
 
 
 def test_bad_batch_size_in_predict_and_evaluate(model):
-    with pytest.raises(ValueError, match=r"predict: batch_size must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"predict: batch_size must be a positive integer, got 0"):
         model.predict(X, batch_size=0)
-    with pytest.raises(ValueError, match=r"evaluate: batch_size must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"evaluate: batch_size must be a positive integer, got 0"):
         model.evaluate(X, Y, batch_size=0)
 
 
@@ -253,7 +255,7 @@ def test_bad_batch_size_in_predict_and_evaluate(model):
 def test_bad_epochs(model, bad):
     with (
         Untouched(model),
-        pytest.raises(ValueError, match=rf"fit: epochs must be an integer >= 1, got {bad!r}"),
+        pytest.raises(ValueError, match=rf"fit: epochs must be a positive integer, got {bad!r}"),
     ):
         model.fit(X, Y, epochs=bad, verbose=0)
 

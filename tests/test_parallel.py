@@ -146,7 +146,7 @@ def _uncompiled():
         (
             lambda: [_valid_job(), FitJob(_gru(2), X, Y, {"epochs": 0})],
             {},
-            "fit_many: jobs[1]: fit: epochs must be an integer >= 1, got 0",
+            "fit_many: jobs[1]: fit: epochs must be a positive integer, got 0",
         ),
     ],
 )

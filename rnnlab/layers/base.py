@@ -29,37 +29,10 @@ import numpy as np
 
 from rnnlab.remat import applies, current_remat_mode, remat
 from rnnlab.utils import next_key, unique_name
+from rnnlab.validation import sample_shape
 
 Shape = tuple[int | None, ...]
 Params = dict[str, jax.Array]
-
-
-def normalize_input_shape(input_shape: Any, owner: str) -> Shape | None:
-    """``(None, 1)`` or ``[None, 1]`` → ``(None, None, 1)`` (batch axis added)."""
-    if input_shape is None:
-        return None
-    if isinstance(input_shape, int):
-        input_shape = (input_shape,)
-    if not isinstance(input_shape, Sequence) or isinstance(input_shape, str):
-        raise TypeError(
-            f"{owner}: input_shape must be a tuple or list such as (None, 1), got {input_shape!r}"
-        )
-    dims = []
-    for d in input_shape:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1):
-            raise ValueError(
-                f"{owner}: input_shape entries must be positive integers or None, "
-                f"got {tuple(input_shape)!r}"
-            )
-        dims.append(None if d is None else int(d))
-    return (None, *dims)
-
-
-def positive_int(value: Any, arg: str, owner: str) -> int:
-    """Validate a positive integer argument, naming it in the error."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{owner}: {arg} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def format_shape(shape: Shape) -> str:
@@ -112,7 +85,11 @@ class Layer:
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
         self.name = name or unique_name(type(self).__name__)
-        self.input_shape_arg = normalize_input_shape(input_shape, self.describe())
+        self.input_shape_arg = (
+            None
+            if input_shape is None
+            else sample_shape(input_shape, "input_shape", self.describe())
+        )
         self.trainable = trainable
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None

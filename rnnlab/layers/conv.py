@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab import activations, initializers
-from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.layers.base import Layer, Params, Shape
 from rnnlab.linalg import matmul_last_axis
+from rnnlab.validation import positive_int
 
 PADDINGS = ("valid", "same", "causal")
 

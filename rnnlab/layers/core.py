@@ -22,7 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab import activations
-from rnnlab.layers.base import Layer, Params, Shape, format_shape, positive_int
+from rnnlab.layers.base import Layer, Params, Shape, format_shape
+from rnnlab.validation import is_int, positive_int, sample_shape
+from rnnlab.validation import rate as validated_rate
 
 __all__ = ["Activation", "Dropout", "Flatten", "Input", "InputLayer", "RepeatVector", "Reshape"]
 
@@ -88,7 +90,7 @@ class InputLayer(Layer):
                     f"e.g. (None, None, 1), got {value!r}"
                 )
             value = tuple(value)[1:]
-        self.input_shape_arg = _sample_shape(value, arg, owner)
+        self.input_shape_arg = sample_shape(value, arg, owner)
         self.batch_size = (
             None if batch_size is None else positive_int(batch_size, "batch_size", owner)
         )
@@ -132,21 +134,6 @@ def Input(
         ((None, None, 1), (None, 20))
     """
     return InputLayer(shape=shape, name=name, batch_size=batch_size, **kwargs)
-
-
-def _sample_shape(value: Any, arg: str, owner: str) -> Shape:
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        value = (int(value),)
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise TypeError(f"{owner}: {arg} must be a tuple such as (None, 1), got {value!r}")
-    dims = []
-    for d in value:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1):
-            raise ValueError(
-                f"{owner}: {arg} entries must be positive integers or None, got {tuple(value)!r}"
-            )
-        dims.append(None if d is None else int(d))
-    return (None, *dims)
 
 
 class Flatten(Layer):
@@ -207,7 +194,7 @@ class Reshape(Layer):
             )
         dims = tuple(target_shape)
         for d in dims:
-            if isinstance(d, bool) or not isinstance(d, int | np.integer) or (d < 1 and d != -1):
+            if not is_int(d) or (d < 1 and d != -1):
                 raise ValueError(
                     f"{owner}: target_shape entries must be positive integers or a single -1, "
                     f"got {dims!r}"
@@ -332,9 +319,7 @@ class Dropout(Layer):
     ) -> None:
         super().__init__(**kwargs)
         owner = self.describe()
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"{owner}: rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = validated_rate(rate, "rate", owner)
         if noise_shape is not None:
             if not isinstance(noise_shape, Sequence) or isinstance(noise_shape, str):
                 raise TypeError(
@@ -342,16 +327,14 @@ class Dropout(Layer):
                     f"got {noise_shape!r}"
                 )
             for d in noise_shape:
-                if d is not None and (
-                    isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1
-                ):
+                if d is not None and (not is_int(d) or d < 1):
                     raise ValueError(
                         f"{owner}: noise_shape entries must be positive integers or None, "
                         f"got {tuple(noise_shape)!r}"
                     )
             noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
         self.noise_shape: tuple[int | None, ...] | None = noise_shape
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        if seed is not None and not is_int(seed):
             raise TypeError(f"{owner}: seed must be an integer or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
 

@@ -7,8 +7,9 @@ from typing import Any
 import jax
 
 from rnnlab import activations, initializers
-from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.layers.base import Layer, Params, Shape
 from rnnlab.linalg import matmul_last_axis
+from rnnlab.validation import positive_int
 
 
 class Dense(Layer):

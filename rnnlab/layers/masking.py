@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.layers.base import Layer, Params, Shape
+from rnnlab.validation import is_number
 
 __all__ = ["Masking"]
 
@@ -47,7 +48,7 @@ class Masking(Layer):
 
     def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(mask_value, bool) or not isinstance(mask_value, int | float):
+        if not is_number(mask_value):
             raise TypeError(f"{self.describe()}: mask_value must be a number, got {mask_value!r}")
         self.mask_value = float(mask_value)
 

@@ -14,22 +14,16 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rnnlab import initializers
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
+from rnnlab.validation import is_int, positive_number
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
 
-def _epsilon(value: Any, owner: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{owner}: epsilon must be a positive number, got {value!r}")
-    return float(value)
-
-
 def _axis(value: Any, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not is_int(value):
         raise TypeError(f"{owner}: axis must be an integer, got {value!r}")
     return int(value)
 
@@ -84,7 +78,7 @@ class LayerNormalization(Layer):
         if not axes:
             raise ValueError(f"{owner}: axis must name at least one axis, got {axis!r}")
         self.axis: tuple[int, ...] = tuple(_axis(a, owner) for a in axes)
-        self.epsilon = _epsilon(epsilon, owner)
+        self.epsilon = positive_number(epsilon, "epsilon", owner)
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, owner=owner)
@@ -185,7 +179,7 @@ class BatchNormalization(Layer):
         ):
             raise ValueError(f"{owner}: momentum must be a number in [0, 1], got {momentum!r}")
         self.momentum = float(momentum)
-        self.epsilon = _epsilon(epsilon, owner)
+        self.epsilon = positive_number(epsilon, "epsilon", owner)
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer, owner=owner)

@@ -24,10 +24,11 @@ import jax
 from rnnlab import activations, initializers
 from rnnlab.cells import GRUCell, LSTMCell, ProjectedCell, SimpleRNNCell, contract_problems
 from rnnlab.fused import reason_unavailable
-from rnnlab.layers.base import Layer, Params, Shape, positive_int
+from rnnlab.layers.base import Layer, Params, Shape
 from rnnlab.recurrent_scan import scan
 from rnnlab.remat import segment_length
 from rnnlab.utils import unique_name
+from rnnlab.validation import positive_int
 
 
 class RNN(Layer):
