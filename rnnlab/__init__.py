@@ -28,9 +28,9 @@ from rnnlab import (
     optimizers,
     utils,
 )
+from rnnlab.core.remat import RematScope, remat
 from rnnlab.layers import Input
 from rnnlab.models import Sequential
-from rnnlab.remat import RematScope, remat
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ Where the state lives: as in Keras, an optimizer owns its variables. Once
 training has started, ``optimizer.state`` holds the Optax state (and with it the
 learning rate) and ``optimizer.iterations`` the number of steps taken; the
 compiled epoch takes them in and gives them back inside a
-:class:`rnnlab.train_state.TrainState`. The learning rate is read and written
+:class:`rnnlab.training.state.TrainState`. The learning rate is read and written
 through one pair of public functions over an Optax state,
 :func:`get_learning_rate` and :func:`set_learning_rate`; before the state exists
 ``learning_rate`` is the configured starting rate.
@@ -457,7 +457,8 @@ def set_learning_rate(opt_state: Any, value: float, *, owner: str = "set_learnin
     Example:
         >>> import jax.numpy as jnp
         >>> state = SGD(0.1).transform.init({"w": jnp.zeros(2)})
-        >>> round(get_learning_rate(set_learning_rate(state, 0.5)), 6), round(get_learning_rate(state), 6)
+        >>> new = set_learning_rate(state, 0.5)
+        >>> round(get_learning_rate(new), 6), round(get_learning_rate(state), 6)
         (0.5, 0.1)
     """
     target = _injected(opt_state, owner)

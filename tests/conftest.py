@@ -7,6 +7,9 @@ import pytest
 
 import rnnlab
 
+# The Keras fixture generator runs with a Keras install of its own, never in the suite.
+collect_ignore_glob = ["fixtures/*"]
+
 
 @pytest.fixture
 def x64():

@@ -1,4 +1,4 @@
-"""Tests for rnnlab.cells and rnnlab.recurrent_scan: shapes, hand-computed steps,
+"""Tests for rnnlab.core.cells and rnnlab.core.scan: shapes, hand-computed steps,
 finite-difference gradients, and the scan against a plain Python loop."""
 
 import math
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.core.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.core.scan import scan
 from rnnlab.layers import RNN
-from rnnlab.recurrent_scan import scan
 
 UNITS, IN_DIM, BATCH, TIME = 3, 2, 4, 6
 

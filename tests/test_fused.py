@@ -5,15 +5,15 @@ import jax.numpy as jnp
 import pytest
 from jax.test_util import check_grads
 
-from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlab.fused import (
+from rnnlab.core.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.core.fused import (
     gru_sequence,
     lstm_sequence,
     reason_unavailable,
     run_cell,
     simple_rnn_sequence,
 )
-from rnnlab.recurrent_scan import scan
+from rnnlab.core.scan import scan
 
 U, B, T = 3, 2, 6
 
@@ -43,7 +43,7 @@ def _check_against_autodiff(fused, reference, args):
 
 # The references: autodiff of the plain cell's recur, with its activations given as
 # wrappers so that recur computes them the plain way (jax.nn.sigmoid, not the tanh form
-# that rnnlab.fused shares with the default cells): an independent check of the values.
+# that rnnlab.core.fused shares with the default cells): an independent check of the values.
 def _tanh(v):
     return jnp.tanh(v)
 

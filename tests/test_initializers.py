@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnlab import initializers
-from rnnlab.cells import LSTMCell
+from rnnlab.core.cells import LSTMCell
 
 RANDOM = ["glorot_uniform", "glorot_normal", "he_uniform", "orthogonal"]
 

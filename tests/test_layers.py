@@ -383,7 +383,7 @@ def test_rnn_unroll_true_matches_scan():
 
 
 def test_generic_rnn_layer_with_builtin_cell():
-    from rnnlab.cells import GRUCell
+    from rnnlab.core.cells import GRUCell
 
     layer = RNN(GRUCell(UNITS), return_sequences=True)
     y = layer(X_SEQ)

@@ -7,8 +7,8 @@ import pytest
 from rich.console import Console
 
 import rnnlab
-import rnnlab.trainer as trainer_module
-from rnnlab.progress import EpochProgress
+import rnnlab.training.trainer as trainer_module
+from rnnlab.training.progress import EpochProgress
 
 
 def _model():

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import rnnlab as keras
-from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlab.recurrent_scan import scan
-from rnnlab.remat import RematMode, applies, current_remat_mode, segment_length
+from rnnlab.core.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.core.remat import RematMode, applies, current_remat_mode, segment_length
+from rnnlab.core.scan import scan
 
 
 class TanhCell:

@@ -9,7 +9,7 @@ from rnnlab.callbacks import Callback
 from rnnlab.layers import GRU, Dense, Dropout
 from rnnlab.models import Sequential
 from rnnlab.optimizers import SGD, Adam, get_learning_rate, set_learning_rate
-from rnnlab.train_state import TrainState
+from rnnlab.training.state import TrainState
 from rnnlab.utils import clear_session
 
 RNG = np.random.default_rng(0)

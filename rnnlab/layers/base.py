@@ -27,7 +27,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from rnnlab.remat import applies, current_remat_mode, remat
+from rnnlab.core.remat import applies, current_remat_mode, remat
 from rnnlab.utils import next_key, unique_name
 from rnnlab.validation import sample_shape
 

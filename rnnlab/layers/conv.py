@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab import activations, initializers
+from rnnlab.core.linalg import matmul_last_axis
 from rnnlab.layers.base import Layer, Params, Shape
-from rnnlab.linalg import matmul_last_axis
 from rnnlab.validation import positive_int
 
 PADDINGS = ("valid", "same", "causal")

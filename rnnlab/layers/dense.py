@@ -7,8 +7,8 @@ from typing import Any
 import jax
 
 from rnnlab import activations, initializers
+from rnnlab.core.linalg import matmul_last_axis
 from rnnlab.layers.base import Layer, Params, Shape
-from rnnlab.linalg import matmul_last_axis
 from rnnlab.validation import positive_int
 
 
@@ -65,7 +65,7 @@ class Dense(Layer):
         return params
 
     def apply(self, params: Params, x: jax.Array, *, training=False, key=None, mask=None):
-        y = matmul_last_axis(x, params["kernel"])  # 3-D input: one 2-D product (rnnlab.linalg)
+        y = matmul_last_axis(x, params["kernel"])  # 3-D input: one 2-D product (rnnlab.core.linalg)
         if self.use_bias:
             y = y + params["bias"]
         return self.activation(y)

@@ -8,7 +8,7 @@ directly (inside a :class:`~rnnlab.models.Sequential` only the output flows on).
 
 The fast path: with ``fused="auto"`` (the default) a built-in cell with its default
 activations (tanh, and sigmoid for the gates; ``reset_after=True`` for the GRU)
-runs the whole sequence with a hand-written backward pass (:mod:`rnnlab.fused`),
+runs the whole sequence with a hand-written backward pass (:mod:`rnnlab.core.fused`),
 as Keras 3's ``use_cudnn="auto"`` picks cuDNN. A mask, or recurrent dropout in
 training, falls back to the plain per-step loop. ``fused=True`` requires the fast
 path (``ValueError`` with the reason otherwise), ``fused=False`` never takes it;
@@ -22,11 +22,11 @@ from typing import Any
 import jax
 
 from rnnlab import activations, initializers
-from rnnlab.cells import GRUCell, LSTMCell, ProjectedCell, SimpleRNNCell, contract_problems
-from rnnlab.fused import reason_unavailable
+from rnnlab.core.cells import GRUCell, LSTMCell, ProjectedCell, SimpleRNNCell, contract_problems
+from rnnlab.core.fused import reason_unavailable
+from rnnlab.core.remat import segment_length
+from rnnlab.core.scan import scan
 from rnnlab.layers.base import Layer, Params, Shape
-from rnnlab.recurrent_scan import scan
-from rnnlab.remat import segment_length
 from rnnlab.utils import unique_name
 from rnnlab.validation import positive_int
 
@@ -35,7 +35,7 @@ class RNN(Layer):
     """Run a cell over the time axis (one ``lax.scan``).
 
     Args:
-        cell: a :class:`rnnlab.cells.Cell`: ``units`` (the size of ``y``),
+        cell: a :class:`rnnlab.core.cells.Cell`: ``units`` (the size of ``y``),
             ``init(key, input_dim) -> params``, ``initial_carry(batch_size, dtype)`` and
             a pure step ``cell(params, carry, x) -> (carry, y)``; ``TypeError`` otherwise.
         return_sequences: output every step ``(batch, time, units)`` instead of the last.
@@ -45,8 +45,8 @@ class RNN(Layer):
         dropout: fraction of input features dropped in training (one mask per
             sequence, shared by all steps, as Keras does).
         recurrent_dropout: fraction of the previous output dropped where it enters
-            the recurrent kernel, in training (a :class:`~rnnlab.cells.ProjectedCell`).
-        fused: ``"auto"`` (use the hand-written backward pass of :mod:`rnnlab.fused`
+            the recurrent kernel, in training (a :class:`~rnnlab.core.cells.ProjectedCell`).
+        fused: ``"auto"`` (use the hand-written backward pass of :mod:`rnnlab.core.fused`
             when it can run), ``True`` (require it: ``ValueError`` naming the reason
             when it cannot, e.g. a non-default activation, ``reset_after=False``,
             recurrent dropout, or a mask at call time) or ``False`` (never). Results
@@ -58,7 +58,7 @@ class RNN(Layer):
 
     Example:
         >>> import numpy as np
-        >>> from rnnlab.cells import SimpleRNNCell
+        >>> from rnnlab.core.cells import SimpleRNNCell
         >>> RNN(SimpleRNNCell(4), return_sequences=True)(np.ones((2, 7, 3), np.float32)).shape
         (2, 7, 4)
     """
@@ -82,7 +82,7 @@ class RNN(Layer):
         if problems:
             raise TypeError(
                 f"{self.describe()}: cell {cell!r} has {', '.join(problems)}; a cell needs "
-                "units, init, initial_carry and __call__ (see rnnlab.cells.Cell)"
+                "units, init, initial_carry and __call__ (see rnnlab.core.cells.Cell)"
             )
         self.cell = cell
         self.units = cell.units
@@ -106,7 +106,7 @@ class RNN(Layer):
             self._require_fused(recurrent_dropout=bool(self.recurrent_dropout))
 
     def fused_path(self, masked: bool = False, training: bool = False) -> bool:
-        """Whether :meth:`apply` runs the hand-written backward pass (:mod:`rnnlab.fused`).
+        """Whether :meth:`apply` runs the hand-written backward pass (:mod:`rnnlab.core.fused`).
 
         ``masked``: the input comes with a mask; ``training``: a training call with
         a dropout key (recurrent dropout, when set, then needs the per-step loop).

@@ -2,7 +2,7 @@
 
 A mixin, as Keras's ``Model`` inherits its trainer's methods: the model class
 holds the layers and the pure forward pass; these methods check arguments and
-data, and hand the work to the model's :class:`~rnnlab.trainer.Trainer` (its one
+data, and hand the work to the model's :class:`~rnnlab.training.trainer.Trainer` (its one
 ``trainer`` field, created by ``compile``) or, for ``predict``, to the model's
 jitted forward pass. The mixin has no fields of its own.
 
@@ -26,8 +26,8 @@ import numpy as np
 from rnnlab import losses, optimizers, training
 from rnnlab.callbacks import Callback, History
 from rnnlab.metrics import get as get_metric
-from rnnlab.train_state import TrainState
-from rnnlab.trainer import FitPlan, Trainer
+from rnnlab.training.state import TrainState
+from rnnlab.training.trainer import FitPlan, Trainer
 from rnnlab.validation import as_float_array, positive_int, same_length, target_matches
 
 
@@ -37,7 +37,7 @@ class TrainingMixin:
     (see :class:`rnnlab.models.Sequential`)."""
 
     def require_trainer(self, what: str) -> Trainer:
-        """The model's :class:`~rnnlab.trainer.Trainer`; a clear error before ``compile``."""
+        """The model's :class:`~rnnlab.training.Trainer`; a clear error before ``compile``."""
         if self.trainer is None:
             raise RuntimeError(
                 f"{what}: the model must be compiled first: call "
@@ -85,7 +85,7 @@ class TrainingMixin:
 
     @property
     def train_state(self) -> TrainState:
-        """Everything needed to continue training, as one pytree (see :mod:`rnnlab.train_state`).
+        """Everything needed to continue training, as one pytree (see :mod:`rnnlab.training.state`).
 
         Assigning a ``TrainState`` writes its weights to the layers and the rest to the
         optimizer and trainer.
@@ -174,7 +174,7 @@ class TrainingMixin:
     ) -> FitPlan:
         """Check every argument of ``fit`` and convert the data; nothing is trained yet.
 
-        Returns the :class:`~rnnlab.trainer.FitPlan` that :meth:`fit_with_plan` runs
+        Returns the :class:`~rnnlab.training.trainer.FitPlan` that :meth:`fit_with_plan` runs
         (what :func:`rnnlab.parallel.fit_many` checks before any training starts).
         """
         self.require_trainer("fit")

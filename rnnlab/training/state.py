@@ -9,7 +9,7 @@ epoch's sample order and dropout keys are derived from ``rng`` and ``epoch``).
 Between calls each piece has one home, as in Keras: the weights in the layers
 (``model.params`` assembles them), the Optax state and step in the optimizer
 (``optimizer.state``, ``optimizer.iterations``), the epoch and key in the model's
-:class:`~rnnlab.trainer.Trainer`. ``model.train_state`` assembles them into a
+:class:`~rnnlab.training.trainer.Trainer`. ``model.train_state`` assembles them into a
 ``TrainState``; assigning one writes each piece back to its home.
 
 Example:

@@ -7,13 +7,13 @@ block and one matrix product per step, and the recurrent kernel's gradient is
 one matrix product over all steps, after the loop. On XLA's CPU backend this
 cuts an LSTM/GRU step's forward+backward time by about a quarter (BENCHMARKS.md).
 
-The forward loops run the cells' own step functions (:func:`rnnlab.cells.simple_rnn_step`,
-:func:`~rnnlab.cells.lstm_step`, :func:`~rnnlab.cells.gru_gates`), so the arithmetic
+The forward loops run the cells' own step functions (:func:`rnnlab.core.cells.simple_rnn_step`,
+:func:`~rnnlab.core.cells.lstm_step`, :func:`~rnnlab.core.cells.gru_gates`), so the arithmetic
 is written once; the tests check values and gradients against autodiff of the
 plain cell.
 
 Which cells can run here: :func:`reason_unavailable` says why not (``None``: they
-can); :func:`run_cell` runs one. :func:`rnnlab.recurrent_scan.scan` uses them with
+can); :func:`run_cell` runs one. :func:`rnnlab.core.scan.scan` uses them with
 ``fused="auto"`` (its default), as the layers' ``fused`` argument does.
 
 Shapes: ``xp`` is the projected input, time-major ``(time, batch, gates*units)``;
@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab import activations
-from rnnlab.cells import (
+from rnnlab.core.cells import (
     GRUCell,
     LSTMCell,
     SimpleRNNCell,
@@ -47,7 +47,7 @@ from rnnlab.cells import (
     lstm_step,
     simple_rnn_step,
 )
-from rnnlab.linalg import sum_outer
+from rnnlab.core.linalg import sum_outer
 
 BUILTIN = (SimpleRNNCell, LSTMCell, GRUCell)
 """The cell types with a hand-written backward pass (exactly these types, not subclasses)."""

@@ -28,11 +28,11 @@ import jax
 import numpy as np
 import optax
 
-from rnnlab import training
 from rnnlab.callbacks import Callback, CallbackList, History
 from rnnlab.optimizers import Optimizer
-from rnnlab.progress import EpochProgress
-from rnnlab.train_state import TrainState, init_state
+from rnnlab.training import epoch as training
+from rnnlab.training.progress import EpochProgress
+from rnnlab.training.state import TrainState, init_state
 from rnnlab.utils import key_rng
 
 __all__ = ["FitPlan", "Trainer", "evaluation_inputs"]

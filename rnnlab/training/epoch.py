@@ -17,7 +17,7 @@ step (BatchNormalization's moving statistics).
 
 Example:
     >>> import jax, jax.numpy as jnp, optax
-    >>> from rnnlab.train_state import init_state
+    >>> from rnnlab.training.state import init_state
     >>> fwd = lambda p, x, training=False, key=None, sample_weight=None: (x @ p["w"], None, {})
     >>> loss = lambda y, p: jnp.mean((y - p) ** 2, axis=-1)
     >>> epoch = make_train_epoch(fwd, loss, [], optax.sgd(0.1))
@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rnnlab.train_state import TrainState
+from rnnlab.training.state import TrainState
 
 ForwardFn = Callable[..., tuple[jax.Array, jax.Array | None, dict]]
 PerSampleFn = Callable[[jax.Array, jax.Array], jax.Array]
@@ -49,7 +49,7 @@ PerSampleFn = Callable[[jax.Array, jax.Array], jax.Array]
 class EpochResult(NamedTuple):
     """What one compiled epoch returns (all JAX arrays).
 
-    ``state``: the :class:`~rnnlab.train_state.TrainState` after the epoch (its
+    ``state``: the :class:`~rnnlab.training.state.TrainState` after the epoch (its
     ``epoch`` advanced by one, ``step`` by the batches applied); ``loss``: mean
     training loss; ``metrics``: one mean per metric; ``finite``:
     per-batch flags, False where the loss or a gradient was NaN/inf (that
@@ -133,7 +133,7 @@ def make_train_epoch(
 ) -> Callable[..., EpochResult]:
     """Build ``epoch(state, x, y, idx, weights, val=None) -> EpochResult``.
 
-    ``state``: a :class:`~rnnlab.train_state.TrainState`; the epoch's dropout key
+    ``state``: a :class:`~rnnlab.training.state.TrainState`; the epoch's dropout key
     is ``fold_in(state.rng, state.epoch)`` (batch ``i``: folded again with ``i``).
     ``x``: ``(n, ...)`` inputs, ``y``: ``(n, ...)`` targets; ``idx`` and
     ``weights``, ``(n_batches, batch_size)``, say which samples make each batch

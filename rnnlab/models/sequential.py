@@ -2,8 +2,8 @@
 
 The model holds its layers (each owns its weights; ``model.params`` assembles
 them into one pytree and assigning it writes them back), its key stream, and
-after ``compile`` one :class:`~rnnlab.trainer.Trainer` (compile / fit / evaluate
-/ predict live in :mod:`rnnlab.engine`). ``model.apply(params, x)`` is the pure
+after ``compile`` one :class:`~rnnlab.training.trainer.Trainer` (compile / fit / evaluate
+/ predict live in :mod:`rnnlab.models.engine`). ``model.apply(params, x)`` is the pure
 forward pass, usable under ``jax.jit`` and ``jax.grad``.
 
 Example:
@@ -29,10 +29,10 @@ import numpy as np
 
 from rnnlab import training
 from rnnlab.callbacks import History
-from rnnlab.engine import TrainingMixin
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.summary import format_summary
-from rnnlab.trainer import Trainer
+from rnnlab.models.engine import TrainingMixin
+from rnnlab.models.summary import format_summary
+from rnnlab.training.trainer import Trainer
 from rnnlab.utils import KeyStream, next_key, unique_name
 
 
@@ -111,7 +111,7 @@ class Sequential(TrainingMixin):
             from the layers' weights (``None`` until built); assigning one writes
             each layer's entry back to it.
         layers: the layers, in order.
-        trainer: the :class:`~rnnlab.trainer.Trainer` made by ``compile`` (``None`` before).
+        trainer: the :class:`~rnnlab.training.Trainer` made by ``compile`` (``None`` before).
         predict_fn: the jitted ``(params, x, mask) -> y`` that ``predict`` runs.
     """
 
