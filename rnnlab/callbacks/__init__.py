@@ -5,8 +5,9 @@ adding callbacks adds no Python work inside an epoch.
 
 Keras's callbacks, with Keras's names, arguments and defaults:
 :class:`EarlyStopping`, :class:`ReduceLROnPlateau`, :class:`LearningRateScheduler`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`LambdaCallback` (and
-:class:`History`, which ``fit`` returns).
+:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`LambdaCallback`,
+:class:`ModelCheckpoint`, :class:`BackupAndRestore` (and :class:`History`, which
+``fit`` returns).
 
 Example:
     >>> class PrintLoss(Callback):
@@ -15,11 +16,13 @@ Example:
 """
 
 from rnnlab.callbacks.base import Callback, CallbackList, History
+from rnnlab.callbacks.checkpoints import BackupAndRestore, ModelCheckpoint
 from rnnlab.callbacks.early_stopping import EarlyStopping, TerminateOnNaN
 from rnnlab.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from rnnlab.callbacks.logging import CSVLogger, LambdaCallback
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -27,6 +30,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]

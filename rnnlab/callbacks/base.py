@@ -50,6 +50,21 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         """Called after each epoch with that epoch's results."""
 
+    #: Callbacks that restore or save the whole run (``BackupAndRestore``) run after
+    #: every other one, History included, at each hook.
+    runs_last: bool = False
+
+    def get_state(self) -> dict[str, Any]:
+        """What this callback has learned during a fit (counters, best values, weights),
+        for a backup to save; ``{}`` for a callback that keeps nothing."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back :meth:`get_state`'s dict (a resumed run)."""
+
+    def set_callback_list(self, callbacks: list[Callback]) -> None:
+        """Receive every callback of the fit (for those that save the others' state)."""
+
 
 class History(Callback):
     """Records every epoch's logs; ``fit`` returns it.
@@ -75,6 +90,13 @@ class History(Callback):
         self.epoch = []
         self.history = {}
 
+    def get_state(self) -> dict[str, Any]:
+        return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.epoch = list(state["epoch"])
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
@@ -85,10 +107,13 @@ class History(Callback):
 
 
 class CallbackList:
-    """Calls every callback's hook in order, :class:`History` last.
+    """Calls every callback's hook in order: the others, then :class:`History`, then the
+    ``runs_last`` ones.
 
-    History comes last, as in Keras, so that what other callbacks add to an
-    epoch's logs (``learning_rate`` from :class:`ReduceLROnPlateau`) is recorded.
+    History comes after the others, as in Keras, so that what they add to an
+    epoch's logs (``learning_rate`` from :class:`ReduceLROnPlateau`) is recorded;
+    a backup (``runs_last``) comes after History, so it saves the epoch just recorded
+    and, when it restores a run, restores History after History's own reset.
 
     Example:
         >>> cbs = CallbackList([History()])
@@ -102,12 +127,15 @@ class CallbackList:
                 raise TypeError(
                     f"fit: callbacks must be rnnlab.callbacks.Callback instances, got {cb!r}"
                 )
-        others = [cb for cb in callbacks if not isinstance(cb, History)]
-        self.callbacks = others + [cb for cb in callbacks if isinstance(cb, History)]
+        histories = [cb for cb in callbacks if isinstance(cb, History)]
+        last = [cb for cb in callbacks if cb.runs_last and cb not in histories]
+        others = [cb for cb in callbacks if cb not in histories and cb not in last]
+        self.callbacks = others + histories + last
 
     def set_model(self, model: Any) -> None:
         for cb in self.callbacks:
             cb.set_model(model)
+            cb.set_callback_list(self.callbacks)
 
     def set_params(self, params: dict[str, Any]) -> None:
         for cb in self.callbacks:

@@ -81,6 +81,20 @@ class EarlyStopping(Callback):
         self.best_weights: Any = None
         self.best_epoch = 0
 
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
+        self.best_weights = state["best_weights"]
+
     def _is_improvement(self, value: float, reference: float) -> bool:
         if self._direction == "min":
             return value + self.min_delta < reference

@@ -127,6 +127,13 @@ class ReduceLROnPlateau(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
+    def get_state(self) -> dict[str, Any]:
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": self.best}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown_counter"])
+        self.best = float(state["best"])
+
     def in_cooldown(self) -> bool:
         """Whether the callback is in its cooldown period after a reduction."""
         return self.cooldown_counter > 0
