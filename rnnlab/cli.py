@@ -9,6 +9,7 @@ and ``import rnnlab.cli`` import no application). To add one, write a module wit
 Example:
     $ rnnlab chapter --quick --out /tmp/chapter
     $ rnnlab chapter --models lstm,gru --epochs 15 --seed 42
+    $ rnnlab predict reports/chapter/models/lstm.keras series.npy
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "configure_parser",
         "run_chapter_command",
         "reproduce the RNN chapter: train its models, write a report with figures",
+    ),
+    "predict": Subcommand(
+        "rnnlab.apps.predict",
+        "configure",
+        "run",
+        "predict with a saved model (.keras or .h5) on inputs from a .npy or .csv file",
     ),
 }
 """``rnnlab <name>`` for each name, in the order ``rnnlab --help`` lists them."""

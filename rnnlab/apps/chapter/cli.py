@@ -101,6 +101,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "1 trains them one after another)",
     )
     parser.add_argument(
+        "--save-models",
+        action="store_true",
+        help="also write each trained model as a .keras file (Keras 3's format) in "
+        "DIR/models/, listed in report.md; `rnnlab predict` reads them",
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
         help="do not keep compiled programs on disk (by default they are cached in "
@@ -152,7 +158,12 @@ def config_from_args(args: argparse.Namespace) -> pipeline.ChapterConfig:
     jobs = getattr(args, "jobs", None)
     workers = None if jobs is None else _int_arg(jobs, "--jobs", 1)
     return pipeline.ChapterConfig(
-        epochs=epochs, seed=seed, models=models, quick=args.quick, workers=workers
+        epochs=epochs,
+        seed=seed,
+        models=models,
+        quick=args.quick,
+        workers=workers,
+        save_models=bool(getattr(args, "save_models", False)),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import platform
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax
 import numpy as np
@@ -56,6 +57,7 @@ class ChapterConfig:
     models: tuple[str, ...] = MODEL_NAMES
     quick: bool = False
     workers: int | None = None  # models trained at once; None: parallel.default_workers
+    save_models: bool = False  # keep each trained model in its result, for the report to save
 
     @property
     def effective_workers(self) -> int:
@@ -83,6 +85,7 @@ class ModelResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     summary: str = ""
     description: str = ""
+    model: Any = None  # the trained model, kept when ChapterConfig.save_models
 
     @property
     def chapter_mse(self) -> float | None:
@@ -175,7 +178,9 @@ class _FitTimer(Callback):
         self.seconds = time.perf_counter() - self.start
 
 
-def _score(name: str, model: Sequential, split: data.SeriesSplit, summary: str, seconds: float):
+def _score(
+    name: str, model: Sequential, split: data.SeriesSplit, summary: str, seconds: float, keep: bool
+) -> ModelResult:
     recipe = RECIPES[name]
     # One chunk size for both sets: one compiled predict function instead of two.
     chunk = training.default_chunk(min(len(split.x_val), len(split.x_test)), split.x_val.shape[1])
@@ -191,6 +196,7 @@ def _score(name: str, model: Sequential, split: data.SeriesSplit, summary: str, 
         history={k: list(v) for k, v in model.history.history.items()},
         summary=summary,
         description=recipe.description,
+        model=model if keep else None,
     )
 
 
@@ -220,7 +226,9 @@ def _train_all(
 
     def scored(i: int, history: object) -> None:
         # Runs in the worker thread that trained model i, so predictions overlap too.
-        results[i] = _score(names[i], models[i], splits[i], summaries[i], timers[i].seconds)
+        results[i] = _score(
+            names[i], models[i], splits[i], summaries[i], timers[i].seconds, config.save_models
+        )
         observer.model_finished(results[i])
 
     # Longest first, so the short models fill the gaps at the end instead of the long ones.

@@ -148,7 +148,27 @@ def _image(caption: str, filename: str) -> str:
     return f"![{caption}]({filename})"
 
 
-def render_markdown(run: ChapterRun, figures: dict[str, list[str]]) -> str:
+def write_models(run: ChapterRun, folder: str | os.PathLike[str]) -> dict[str, str]:
+    """Save every trained model kept in ``run`` as ``models/<name>.keras``; name → file.
+
+    Example:
+        >>> write_models(run, "reports/chapter")  # doctest: +SKIP
+        {'lstm': 'models/lstm.keras'}
+    """
+    saved = {}
+    for r in run.results:
+        if r.model is None:
+            continue
+        path = Path(folder) / "models" / f"{r.name}.keras"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        r.model.save(path)
+        saved[r.name] = f"models/{r.name}.keras"
+    return saved
+
+
+def render_markdown(
+    run: ChapterRun, figures: dict[str, list[str]], models: dict[str, str] | None = None
+) -> str:
     """The text of ``report.md``: results table, chapter comparison, summaries, figures.
 
     Example:
@@ -201,6 +221,13 @@ def render_markdown(run: ChapterRun, figures: dict[str, list[str]]) -> str:
         for filename in figures.get(r.name, []):
             kind = "training loss" if filename.endswith("_loss.png") else "forecast"
             out += [_image(f"{r.name} {kind}", filename), ""]
+        if models and r.name in models:
+            file = models[r.name]
+            out += [
+                f"Saved model: [{file}]({file}) (Keras 3 `.keras`; "
+                f"`rnnlab predict {file} INPUT.npy`).",
+                "",
+            ]
     return "\n".join(out)
 
 
@@ -216,8 +243,9 @@ def write_report(run: ChapterRun, folder: str | os.PathLike[str]) -> Path:
     text = json.dumps(results_dict(run), indent=2) + "\n"
     (folder / "results.json").write_text(text, encoding="utf-8")
     figures = write_figures(run, folder)
+    models = write_models(run, folder)
     report = folder / "report.md"
-    report.write_text(render_markdown(run, figures), encoding="utf-8")
+    report.write_text(render_markdown(run, figures, models), encoding="utf-8")
     return report
 
 
