@@ -46,6 +46,7 @@ $(BENCH_VENV)/.installed-stamp: pyproject.toml
 bench: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload all
 	$(BENCH_VENV)/bin/python -m benchmarks.remat
+	$(BENCH_VENV)/bin/python -m benchmarks.saving
 
 bench-quick: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload chapter --quick
