@@ -333,7 +333,8 @@ def cell_from_keras(config: Any, co: dict[str, Any]) -> tuple[Any, dict[str, Any
     if CELLS.get(name) is not cls:
         return _from_custom(cls, config.get("config"), co, f"RNN cell {name}"), {}
     inner = dict(config.get("config") or {})
-    extra = {k: inner.pop(k) for k in ("dropout", "recurrent_dropout") if inner.get(k)}
+    rates = {k: inner.pop(k, 0.0) for k in ("dropout", "recurrent_dropout")}
+    extra = {k: v for k, v in rates.items() if v}
     inner.pop("seed", None)
     kwargs = _kwargs_from_keras(CELL_SPECS[name], inner, co, f"RNN cell {name}")
     kwargs.pop("name", None), kwargs.pop("trainable", None)
