@@ -186,11 +186,11 @@ def write_weights(h5: h5py.File, model: Any, *, include_optimizer: bool) -> None
         >>> import io
         >>> from rnnlab.models import Sequential
         >>> from rnnlab.layers import Dense
-        >>> m = Sequential([Dense(1, input_shape=(2,))])
+        >>> m = Sequential([Dense(1, input_shape=(2,), name="d")])
         >>> with h5py.File(io.BytesIO(), "w") as f:
         ...     write_weights(f, m, include_optimizer=True)
         ...     dict(f["layers/dense/vars"].attrs), f["layers/dense/vars/0"].shape
-        ({'name': 'dense'}, (2, 1))
+        ({'name': 'd'}, (2, 1))
     """
     params = model.built_params("save_weights")
     groups = layer_groups(model)
@@ -394,8 +394,8 @@ def assign_weights(model: Any, new: dict[tuple[str, ...], np.ndarray]) -> None:
     Example:
         >>> from rnnlab.models import Sequential
         >>> from rnnlab.layers import Dense
-        >>> m = Sequential([Dense(1, input_shape=(1,))])
-        >>> assign_weights(m, {("dense", "bias"): np.ones(1, np.float32)})
+        >>> m = Sequential([Dense(1, input_shape=(1,), name="d")])
+        >>> assign_weights(m, {("d", "bias"): np.ones(1, np.float32)})
         >>> m.get_weights()[1].tolist()
         [1.0]
     """
