@@ -45,14 +45,7 @@ PathLike = str | os.PathLike[str]
 
 def _names(h5: SafeH5, inner: str, key: str) -> list[str]:
     """A string-list attribute, joined from ``key0``, ``key1``, ... when split."""
-    try:
-        attrs = h5.attrs(inner)
-    except UnsafeFileError as e:
-        # safe_h5 cannot yet size an empty attribute (Keras writes ``weight_names = []``
-        # for layers without weights, and HDF5 reports no storage): an empty list.
-        if "H5Aget_storage_size" not in e.problem:
-            raise
-        return []
+    attrs = h5.attrs(inner)
     if key in attrs:
         parts = [attrs[key]]
     else:

@@ -379,7 +379,9 @@ class SafeH5:
                 aid = h5py.h5a.open(obj.id, key.encode())
                 dtype = aid.dtype
                 shape = aid.shape
-                storage = aid.get_storage_size()
+                # An empty attribute (Keras writes weight_names = [] for a layer without
+                # weights) has no storage to measure: HDF5 refuses the query.
+                storage = aid.get_storage_size() if shape is None or math.prod(shape) else 0
             except (OSError, RuntimeError, KeyError) as e:
                 raise self._fail(where, f"cannot open the attribute: {e}") from None
             n = math.prod(shape) if shape else 1

@@ -361,11 +361,11 @@ def _plan_optimizer(h5: SafeH5, model: Any, groups: list[VarGroup], name: str) -
     lr = float(values[1])
     ctx = ov.Context(iterations, lr, opt)
     exact = {int(k): h5.read(f"{EXACT_GROUP}/{k}") for k in present.get(EXACT_GROUP, [])}
-    from rnnlab.training.trainer import _frozen_aware
+    from rnnlab.training.trainer import frozen_aware
 
     labels = model.trainable_labels()
     template = ov.optax_leaves(
-        jax.eval_shape(_frozen_aware(opt.transform, labels).init, model.params)
+        jax.eval_shape(frozen_aware(opt.transform, labels).init, model.params)
     )
     leaves = list(template.leaves)
     for i in template.counts:

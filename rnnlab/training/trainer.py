@@ -35,7 +35,7 @@ from rnnlab.training.progress import EpochProgress
 from rnnlab.training.state import TrainState, init_state
 from rnnlab.utils import key_rng
 
-__all__ = ["FitPlan", "Trainer", "evaluation_inputs"]
+__all__ = ["FitPlan", "Trainer", "evaluation_inputs", "frozen_aware"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def evaluation_inputs(
     return tuple(jax.device_put(a) for a in (x, y, *chunks))
 
 
-def _frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
+def frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
     """``tx`` on trainable weights, no update on frozen ones (``optax.multi_transform``)."""
     if any(v == "freeze" for layer in labels.values() for v in layer.values()):
         return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
@@ -134,7 +134,7 @@ class Trainer:
         if self._labels != labels:
             self.optimizer.reset()  # before the transform is built: it starts from the rate
             self._labels = labels
-            self._tx = _frozen_aware(self.optimizer.transform, labels)
+            self._tx = frozen_aware(self.optimizer.transform, labels)
             self._train_epoch = training.make_train_epoch(
                 self.forward, self.loss_fn, self.metric_fns, self._tx
             )
