@@ -44,6 +44,7 @@ def scan(
     recurrent_mask: jax.Array | None = None,
     remat_segment: int | None = None,
     fused: bool | str = "auto",
+    zero_output_for_mask: bool = False,
 ) -> tuple[jax.Array, Any]:
     """Run ``cell`` over the time axis of ``xs`` with ``jax.lax.scan``.
 
@@ -60,8 +61,10 @@ def scan(
         go_backwards: process the sequence from last to first step; outputs
             are then in processing order, as Keras returns them.
         unroll: steps per loop iteration (``lax.scan``'s ``unroll``).
-        mask: ``(batch, time)`` booleans; at a False step the carry is left
-            unchanged and the output is zero (the last output skips it).
+        mask: ``(batch, time)`` booleans; at a False step the carry is left unchanged
+            and the output repeats the previous one, as Keras 3 does (taken, as Keras
+            takes it, to be the carry's first array — ``h`` of the built-in cells — or
+            zeros when that has another shape); the last output skips it.
         recurrent_mask: ``(batch, units)`` passed to ``cell.recur`` (recurrent dropout).
         remat_segment: when given, run the time axis in segments of this many steps,
             each recomputed in the backward pass (``jax.checkpoint``): the gradient
@@ -71,6 +74,7 @@ def scan(
             when it can run (see :func:`rnnlab.core.fused.reason_unavailable`; a mask or a
             recurrent mask means the plain loop); ``True``: require it (``ValueError``
             with the reason when it cannot run); ``False``: always the plain loop.
+        zero_output_for_mask: output zeros at masked steps instead (Keras's argument).
 
     Returns:
         ``(outputs, carry)``: ``outputs`` is ``(batch, time, units)`` when
@@ -89,6 +93,7 @@ def scan(
             mask=mask,
             recurrent_mask=recurrent_mask,
             fused=fused,
+            zero_output_for_mask=zero_output_for_mask,
         )
     carry = _initial_carry(cell, xs.shape[0], xs.dtype) if initial_carry is None else initial_carry
     seq, steps_mask = _time_major(xs, mask, go_backwards)
@@ -101,7 +106,7 @@ def scan(
         return (jnp.swapaxes(ys, 0, 1) if return_sequences else ys[-1]), carry
     step = _step_function(cell, params, recurrent_mask)
     if steps_mask is not None:
-        step, seq = _masked(step), (seq, steps_mask)
+        step, seq = _masked(step, zero_output_for_mask), (seq, steps_mask)
     if return_sequences:
         carry, ys = jax.lax.scan(step, carry, seq, unroll=unroll)
         return jnp.swapaxes(ys, 0, 1), carry
@@ -161,16 +166,19 @@ def _step_function(cell: Any, params: Any, recurrent_mask: jax.Array | None) -> 
     return lambda carry, xp: cell.recur(params, carry, xp, recurrent_mask)
 
 
-def _masked(step: Step) -> Step:
+def _masked(step: Step, zero_output: bool) -> Step:
     """``step`` on ``(x, m)`` inputs: where ``m (batch,)`` is False the carry is kept and
-    the output is zero."""
+    the output is the previous one (see :func:`scan`), or zero with ``zero_output``."""
 
     def masked_step(carry, inputs):
         x, m = inputs
         new_carry, y = step(carry, x)
         keep = m[:, None]
+        previous = jax.tree.leaves(carry)[0]
+        if zero_output or previous.shape != y.shape:
+            previous = jnp.zeros_like(y)
         new_carry = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new_carry, carry)
-        return new_carry, jnp.where(keep, y, 0.0)
+        return new_carry, jnp.where(keep, y, previous)
 
     return masked_step
 
@@ -230,6 +238,7 @@ def _scan_in_segments(
     mask,
     recurrent_mask,
     fused,
+    zero_output_for_mask,
 ):
     """:func:`scan` over consecutive time segments, each one under ``jax.checkpoint``.
 
@@ -258,6 +267,7 @@ def _scan_in_segments(
             mask=part_mask,
             recurrent_mask=recurrent_mask,
             fused=fused,
+            zero_output_for_mask=zero_output_for_mask,
         )
         return carry, out
 

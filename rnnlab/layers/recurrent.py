@@ -51,9 +51,12 @@ class RNN(Layer):
             when it cannot, e.g. a non-default activation, ``reset_after=False``,
             recurrent dropout, or a mask at call time) or ``False`` (never). Results
             agree to rounding either way; see :meth:`fused_path`.
+        zero_output_for_mask: with ``return_sequences``, output zeros at masked steps
+            instead of repeating the previous output (Keras's argument and default).
 
     Masks: a ``(batch, time)`` mask (from :class:`~rnnlab.layers.Masking`) makes
-    masked steps leave the state unchanged; with ``return_sequences`` the mask
+    masked steps leave the state unchanged and repeat the previous output, as Keras 3
+    does; with ``return_sequences`` the mask
     flows on to the next layer and to the loss.
 
     Example:
@@ -75,6 +78,7 @@ class RNN(Layer):
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         fused: bool | str = "auto",
+        zero_output_for_mask: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -102,6 +106,7 @@ class RNN(Layer):
                 f"{self.describe()}: fused must be True, False or 'auto', got {fused!r}"
             )
         self.fused = fused
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         if fused is True:
             self._require_fused(recurrent_dropout=bool(self.recurrent_dropout))
 
@@ -195,6 +200,7 @@ class RNN(Layer):
             recurrent_mask=recurrent_mask,
             remat_segment=segment,
             fused=self.fused,
+            zero_output_for_mask=self.zero_output_for_mask,
         )
 
     def rematerialized(self, forward: Any) -> Any:

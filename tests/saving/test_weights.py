@@ -136,8 +136,8 @@ def test_keras_file_weights_predict_as_keras(name):
     np.testing.assert_allclose(model.predict(x)[rows], y[rows], atol=1e-5, rtol=0)
 
 
-@pytest.mark.xfail(strict=True, reason="rnnlab RNNs output zeros at masked steps, Keras repeats")
 def test_toolbox_masked_rows_predict_as_keras():
+    # Keras 3 repeats the previous output at masked steps (zero_output_for_mask=False).
     model = build("toolbox")
     model.load_weights(FIXTURES / "toolbox.keras")
     x, y = np.load(FIXTURES / "toolbox_x.npy"), np.load(FIXTURES / "toolbox_y.npy")
