@@ -6,6 +6,7 @@ Example:
 """
 
 from rnnlab.layers.base import Layer
+from rnnlab.layers.bidirectional import Bidirectional
 from rnnlab.layers.conv import Conv1D
 from rnnlab.layers.core import (
     Activation,
@@ -20,7 +21,7 @@ from rnnlab.layers.dense import Dense
 from rnnlab.layers.masking import Masking
 from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
-from rnnlab.layers.wrappers import Bidirectional, TimeDistributed
+from rnnlab.layers.time_distributed import TimeDistributed
 
 __all__ = [
     "GRU",

@@ -44,6 +44,20 @@ def format_shape(shape: Shape) -> str:
     )
 
 
+def adopt_input_shape(layer: Layer, kwargs: dict[str, Any]) -> None:
+    """For wrappers: move ``layer``'s ``input_shape`` into the wrapper's ``kwargs``.
+
+    Keras-style code sometimes gives the input shape to the wrapped layer
+    (``TimeDistributed(Dense(2, input_shape=(3,)))``); the wrapper honours it.
+    """
+    if (
+        layer.input_shape_arg is not None
+        and kwargs.get("input_shape") is None
+        and "batch_input_shape" not in kwargs
+    ):
+        kwargs["input_shape"] = layer.input_shape_arg[1:]
+
+
 class Layer:
     """Base class of every layer.
 

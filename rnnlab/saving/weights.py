@@ -38,8 +38,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.layers.base import Layer
+from rnnlab.layers.bidirectional import Bidirectional
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
-from rnnlab.layers.wrappers import Bidirectional, TimeDistributed
+from rnnlab.layers.time_distributed import TimeDistributed
 from rnnlab.optimizers import get_learning_rate
 from rnnlab.saving import optimizer_vars as ov
 from rnnlab.saving.safe_h5 import SafeH5, Source, open_h5
