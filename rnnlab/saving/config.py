@@ -60,7 +60,7 @@ def _args(*names: str) -> list[tuple[str, str, Any]]:
 
 _RNN = [("return_sequences", ARG, False), ("return_state", ARG, False),
         ("go_backwards", ARG, False), ("stateful", FIXED, False), ("unroll", ARG, False),
-        ("zero_output_for_mask", IGNORE, False)]  # fmt: skip
+        ("zero_output_for_mask", ARG, False)]  # fmt: skip
 _INITS3 = _args("use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer")
 _RNN_TAIL = _regs("kernel", "recurrent", "bias", "activity") + _cons("kernel", "recurrent", "bias")
 _CELL_TAIL = _regs("kernel", "recurrent", "bias") + _cons("kernel", "recurrent", "bias")
@@ -131,8 +131,8 @@ def _value_to_keras(layer: Any, key: str, value: Any, inner_of: str | None) -> A
         return value is True
     if key == "data_format":
         return value or "channels_last"
-    if key == "zero_output_for_mask":
-        return inner_of == "Bidirectional"
+    if key == "zero_output_for_mask":  # Keras forces it to return_sequences in Bidirectional
+        return bool(getattr(layer, key, inner_of == "Bidirectional"))
     if key == "layer":
         return layer_to_keras(getattr(layer, "forward_layer", None) or layer.layer, type(layer))
     if key == "backward_layer":

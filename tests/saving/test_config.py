@@ -90,7 +90,8 @@ def test_every_layer_config_round_trips():
     bidi = next(c for c in config["config"]["layers"] if c["class_name"] == "Bidirectional")
     assert bidi["config"]["merge_mode"] == "sum"
     assert bidi["config"]["backward_layer"]["config"]["go_backwards"] is True
-    assert bidi["config"]["layer"]["config"]["zero_output_for_mask"] is True
+    # rnnlab's own value (Keras forces return_sequences there when it loads the file)
+    assert bidi["config"]["layer"]["config"]["zero_output_for_mask"] is False
     assert config["compile_config"]["metrics"] == ["mse"]
     loaded = C.model_from_keras(config)
     assert [type(x) for x in loaded.layers] == [type(x) for x in model.layers]
@@ -241,3 +242,14 @@ def test_tf_keras_2_style_config():
     model = C.model_from_keras(config, compile_config=training)
     assert model.input_shape == (None, None, 1) and model.output_shape == (None, None, 1)
     assert model.optimizer.learning_rate == 0.01 and model.metrics_names == ["loss", "mae"]
+
+
+def test_zero_output_for_mask_travels():
+    config = fixture_config("toolbox")
+    model = C.model_from_keras(config)
+    bidi, gru = model.get_layer("bidirectional"), model.get_layer("gru")
+    assert bidi.forward_layer.zero_output_for_mask and bidi.backward_layer.zero_output_for_mask
+    assert gru.zero_output_for_mask is False
+    lstm = L.LSTM(2, return_sequences=True, zero_output_for_mask=True, name="z")
+    assert C.layer_to_keras(lstm)["config"]["zero_output_for_mask"] is True
+    assert C.layer_from_keras(C.layer_to_keras(lstm)).zero_output_for_mask is True

@@ -57,32 +57,18 @@ def test_keras_toolbox_file_predicts_as_keras_where_nothing_is_masked():
     assert type(model.optimizer) is optimizers.RMSprop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rnnlab's RNN layers output zeros at masked steps; Keras's top-level GRU "
-    "(zero_output_for_mask=False) repeats the last output there (a layer change, not a "
-    "file one: see the saving report)",
-)
 def test_keras_toolbox_file_predicts_as_keras_with_masked_steps():
     model = load_model(FIXTURES / "toolbox.keras")
     x, y = np.load(FIXTURES / "toolbox_x.npy"), np.load(FIXTURES / "toolbox_y.npy")
     np.testing.assert_allclose(model.predict(x, verbose=0), y, atol=1e-5, rtol=0)
 
 
-EMPTY_ATTR = pytest.mark.xfail(
-    strict=True,
-    reason="safe_h5.attrs refuses an empty attribute array (weight_names=[] of a layer "
-    "without weights: H5Aget_storage_size returns 0); a safe_h5 fix, see the saving report",
-)
-
-
-@pytest.mark.parametrize("name", ["basic_rnn", pytest.param("toolbox", marks=EMPTY_ATTR)])
+@pytest.mark.parametrize("name", ["basic_rnn", "toolbox"])
 def test_legacy_h5_predicts_as_keras(name):
     path = FIXTURES / f"{name}.h5"
     model = load_model(path)
     x, y = np.load(FIXTURES / f"{name}_x.npy"), np.load(FIXTURES / f"{name}_y.npy")
-    keep = ~np.any(np.all(x == 0, axis=-1), axis=-1)  # see the masked-steps xfail above
-    np.testing.assert_allclose(model.predict(x[keep], verbose=0), y[keep], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), y, atol=1e-5, rtol=0)
     assert model.optimizer is not None
 
 
