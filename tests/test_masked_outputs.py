@@ -46,3 +46,14 @@ def test_the_layer_argument_reaches_the_scan():
         y = np.asarray(layer.apply(layer.params, jnp.asarray(x), mask=jnp.asarray(MASK)))
         assert np.all(y[0, 2] == 0.0) == zero
         assert np.all(y[0, 2] == y[0, 0]) != zero
+
+
+def test_bidirectional_outputs_zeros_at_masked_steps_as_keras_does():
+    from rnnlab.layers import LSTM, Bidirectional
+
+    x = np.random.default_rng(2).normal(size=(1, 5, 2)).astype(np.float32)
+    layer = Bidirectional(LSTM(3, return_sequences=True))
+    _ = layer(x)
+    assert layer.forward_layer.zero_output_for_mask and layer.backward_layer.zero_output_for_mask
+    y = np.asarray(layer.apply(layer.params, jnp.asarray(x), mask=jnp.asarray(MASK)))
+    assert np.all(y[0, [1, 2, 4]] == 0.0) and np.all(y[0, [0, 3]] != 0.0)

@@ -117,6 +117,10 @@ class Bidirectional(Layer):
                 f"{owner}: merge_mode={merge_mode!r} needs both directions to have the same "
                 f"units, got {forward.units} and {backward.units}"
             )
+        # As Keras: with return_sequences the merged output is zero at masked steps,
+        # whatever the wrapped layer's own zero_output_for_mask.
+        for direction in (forward, backward):
+            direction.zero_output_for_mask = direction.return_sequences
         self.forward_layer = forward
         self.backward_layer = backward
         self.return_sequences = forward.return_sequences
