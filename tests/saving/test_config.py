@@ -90,8 +90,8 @@ def test_every_layer_config_round_trips():
     bidi = next(c for c in config["config"]["layers"] if c["class_name"] == "Bidirectional")
     assert bidi["config"]["merge_mode"] == "sum"
     assert bidi["config"]["backward_layer"]["config"]["go_backwards"] is True
-    # rnnlab's own value (Keras forces return_sequences there when it loads the file)
-    assert bidi["config"]["layer"]["config"]["zero_output_for_mask"] is False
+    # Bidirectional forces it to return_sequences, as Keras does (and writes)
+    assert bidi["config"]["layer"]["config"]["zero_output_for_mask"] is True
     assert config["compile_config"]["metrics"] == ["mse"]
     loaded = C.model_from_keras(config)
     assert [type(x) for x in loaded.layers] == [type(x) for x in model.layers]
