@@ -44,6 +44,16 @@ KERAS_SIDE = textwrap.dedent(
                 continue
         x = np.load(os.path.join(sys.argv[1], name + "_x.npy"))
         np.save(os.path.join(sys.argv[1], name + "_keras.npy"), model.predict(x, verbose=0))
+        # the .weights.h5 alone, into a copy of the architecture with fresh weights
+        fresh = keras.models.clone_model(model)
+        opt = getattr(model, "optimizer", None)
+        if opt is not None:  # the same optimizer, built, so the file's slots load into it
+            fresh.compile(optimizer=type(opt).from_config(opt.get_config()), loss="mse")
+            fresh.optimizer.build(fresh.trainable_variables)
+        with warnings.catch_warnings(record=True) as caught_weights:
+            warnings.simplefilter("always")
+            fresh.load_weights(os.path.join(sys.argv[1], name + ".weights.h5"))
+        np.save(os.path.join(sys.argv[1], name + "_keras_w.npy"), fresh.predict(x, verbose=0))
         opt = getattr(model, "optimizer", None)
         out[name] = {
             "layers": [type(layer).__name__ for layer in model.layers],
@@ -51,6 +61,8 @@ KERAS_SIDE = textwrap.dedent(
             "iterations": int(opt.iterations) if opt is not None else None,
             "optimizer_vars": [np.asarray(v).tolist() for v in opt.variables[:2]] if opt else [],
             "warnings": [str(w.message) for w in caught],
+            "weights_warnings": [str(w.message) for w in caught_weights],
+            "weights_iterations": int(fresh.optimizer.iterations) if opt is not None else None,
         }
     print(json.dumps(out))
     """
@@ -131,6 +143,7 @@ def keras_results(tmp_path_factory):
             y = rng.normal(size=model.check_x(x, "x", "test")).astype(np.float32)
             model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
         save_model(model, folder / f"{name}.keras")
+        model.save_weights(folder / f"{name}.weights.h5")
         np.save(folder / f"{name}_x.npy", x)
         ours[name] = (model, model.predict(x, verbose=0))
     run = subprocess.run(
@@ -156,6 +169,15 @@ def test_rnnlab_file_loads_in_keras_and_predicts_the_same(keras_results, name):
     model, predicted = ours[name]
     assert result["layers"] == [type(layer).__name__ for layer in model.layers]
     np.testing.assert_allclose(np.load(folder / f"{name}_keras.npy"), predicted, atol=1e-5, rtol=0)
+    # rnnlab's .weights.h5 loaded by Keras into a fresh copy predicts the same too
+    weights_y = np.load(folder / f"{name}_keras_w.npy")
+    np.testing.assert_allclose(weights_y, predicted, atol=1e-5, rtol=0)
+    # (an untrained model's file has no optimizer variables: Keras notes it skips them)
+    notes = [w.split(",")[0] for w in result["weights_warnings"] if "mask" not in w]
+    untrained = name not in TRAINED and model.optimizer is not None
+    assert notes == (["Skipping variable loading for optimizer 'adam'"] if untrained else [])
+    if model.optimizer is not None:
+        assert result["weights_iterations"] == (2 if name in TRAINED else 0)
     # Keras loaded every variable: no "Skipping variable loading for optimizer ..." (Keras's
     # own note on toolbox, that Flatten drops the mask, is about the model, not the file).
     # An untrained model has no optimizer variables yet, and Keras says so for its own files

@@ -1,18 +1,16 @@
 """Keras 3 ``.weights.h5`` files: rnnlab <-> rnnlab, Keras -> rnnlab, rnnlab -> Keras.
 
-The Keras side uses the real Keras 3.15.1 fixtures in ``tests/fixtures/keras`` and, when
-``/work/kvenv`` (a venv with ``keras==3.15.1`` on JAX) exists, a Keras subprocess.
+The Keras side uses the real Keras 3.15.1 fixtures in ``tests/fixtures/keras``; that Keras
+reads rnnlab's ``.weights.h5`` is checked in ``test_keras_interop.py`` (one Keras process).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import signal
 import subprocess
 import sys
-import textwrap
 
 import h5py
 import numpy as np
@@ -25,7 +23,6 @@ from rnnlab.saving import atomic
 from rnnlab.saving.errors import UnsafeFileError
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "keras"
-KVENV_PYTHON = pathlib.Path("/work/kvenv/bin/python")
 U = 5
 CHAPTER = ["basic_rnn", "stacked_rnn", "multistep_rnn", "lstm", "gru", "conv1d_gru"]
 
@@ -345,75 +342,3 @@ def test_sigkill_mid_save_keeps_old_file(lstm_file, tmp_path):
     assert path.read_bytes() == old
     model = keras.Sequential([L.LSTM(10, input_shape=(None, 1)), L.Dense(1)])
     model.load_weights(path)  # still a good file
-
-
-# -- rnnlab -> Keras ------------------------------------------------------------------------
-
-_KERAS_SCRIPT = textwrap.dedent(
-    """
-    import json, os, sys, warnings
-    os.environ["KERAS_BACKEND"] = "jax"
-    import numpy as np, keras
-    L = keras.layers
-    def build(name):
-        if name == "toolbox":
-            return keras.Sequential([keras.Input(shape=(12, 3)), L.Masking(mask_value=0.0),
-                L.Bidirectional(L.LSTM(4, return_sequences=True)), L.LayerNormalization(),
-                L.BatchNormalization(), L.Dropout(0.1),
-                L.GRU(4, reset_after=False, return_sequences=True),
-                L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(6), L.Reshape((3, 2)),
-                L.Activation("tanh")])
-        if name == "conv1d_gru":
-            return keras.Sequential([keras.Input(shape=(None, 1)),
-                L.Conv1D(5, 4, strides=2, padding="valid"), L.GRU(5, return_sequences=True),
-                L.GRU(5, return_sequences=True), L.TimeDistributed(L.Dense(10))])
-        if name == "repeat":
-            return keras.Sequential([keras.Input(shape=(12, 1)), L.LSTM(8), L.RepeatVector(3),
-                L.GRU(8, return_sequences=True), L.TimeDistributed(L.Dense(1))])
-        if name == "stacked":
-            return keras.Sequential([keras.Input(shape=(None, 1)),
-                L.SimpleRNN(5, return_sequences=True), L.SimpleRNN(5), L.Dense(10)])
-    out = {}
-    for name, folder in json.loads(sys.argv[1]).items():
-        model = build(name)
-        model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="mse")
-        model.optimizer.build(model.trainable_variables)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.load_weights(os.path.join(folder, "m.weights.h5"))
-        x = np.load(os.path.join(folder, "x.npy"))
-        np.save(os.path.join(folder, "keras_y.npy"), model.predict(x, verbose=0))
-        out[name] = {"warnings": [str(w.message) for w in caught],
-                     "iterations": int(model.optimizer.iterations.numpy())}
-    print(json.dumps(out))
-    """
-)
-
-
-@pytest.mark.skipif(not KVENV_PYTHON.exists(), reason="needs /work/kvenv with keras 3.15.1")
-def test_keras_reads_rnnlab_weights(tmp_path):
-    folders, predictions = {}, {}
-    for name in ["toolbox", "conv1d_gru", "repeat", "stacked"]:
-        model = build("multistep_rnn" if name == "stacked" else name)
-        model.compile(optimizer=O.RMSprop(1e-3), loss="mse")
-        x, _ = _fit(model)
-        folder = tmp_path / name
-        folder.mkdir()
-        model.save_weights(folder / "m.weights.h5")
-        np.save(folder / "x.npy", x[:4])
-        folders[name], predictions[name] = str(folder), model.predict(x[:4])
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    run = subprocess.run(
-        [str(KVENV_PYTHON), "-c", _KERAS_SCRIPT, json.dumps(folders)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
-    for name, folder in folders.items():
-        assert report[name]["warnings"] == [], report[name]
-        assert report[name]["iterations"] == 2  # optimizer state accepted
-        keras_y = np.load(pathlib.Path(folder) / "keras_y.npy")
-        np.testing.assert_allclose(keras_y, predictions[name], atol=1e-5, rtol=0, err_msg=name)
