@@ -24,6 +24,7 @@ __all__ = [
     "KeyStream",
     "clear_session",
     "enable_compilation_cache",
+    "global_key_stream",
     "key_rng",
     "next_key",
     "set_random_seed",
@@ -77,16 +78,27 @@ def set_random_seed(seed: int) -> None:
     _global_stream = KeyStream(int(seed))
 
 
+def global_key_stream() -> KeyStream:
+    """The global :class:`KeyStream` that :func:`next_key` draws from (seeded from OS
+    entropy when :func:`set_random_seed` was never called). ``set_random_seed`` replaces it.
+
+    Example:
+        >>> set_random_seed(3); global_key_stream().seed
+        3
+    """
+    global _global_stream
+    if _global_stream is None:
+        _global_stream = KeyStream(int(np.random.SeedSequence().entropy % 2**31))
+    return _global_stream
+
+
 def next_key() -> jax.Array:
     """Next key from the global stream; seeded from OS entropy if never seeded.
 
     Example:
         >>> key = next_key()
     """
-    global _global_stream
-    if _global_stream is None:
-        _global_stream = KeyStream(int(np.random.SeedSequence().entropy % 2**31))
-    return _global_stream.next()
+    return global_key_stream().next()
 
 
 def key_rng(key: jax.Array, *extra: int) -> np.random.Generator:

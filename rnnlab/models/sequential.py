@@ -163,6 +163,16 @@ class Sequential(TrainingMixin):
         return self.params
 
     # -- building -----------------------------------------------------------------------
+    @property
+    def key_stream(self) -> KeyStream | None:
+        """This model's own :class:`~rnnlab.utils.KeyStream` (from ``seed``), or ``None`` when
+        its keys come from the global stream; assign one to give the model its own."""
+        return self._keys
+
+    @key_stream.setter
+    def key_stream(self, stream: KeyStream | None) -> None:
+        self._keys = stream
+
     def next_key(self) -> jax.Array:
         """The next PRNG key of this model's stream (its ``seed``, else the global stream)."""
         return self._keys.next() if self._keys is not None else next_key()

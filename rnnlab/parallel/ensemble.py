@@ -74,8 +74,8 @@ def _own_key_stream(model: Any) -> None:
     # A model without a seed of its own draws keys from the global stream, which the
     # next replica's set_random_seed replaces: keep this replica's stream with it, so
     # its later keys (lazy build, each fit's key) are those a lone run would draw.
-    if getattr(model, "_keys", "absent") is None:
-        model._keys = utils._global_stream
+    if getattr(model, "key_stream", "absent") is None:
+        model.key_stream = utils.global_key_stream()
 
 
 class Ensemble:
