@@ -36,11 +36,17 @@ def _assert_same_training(a: Sequential, b: Sequential) -> None:
         np.testing.assert_array_equal(wa, wb)
 
 
-@pytest.mark.parametrize("workers", [1, 2, None])
-def test_fit_many_trains_exactly_as_fits_one_after_another(workers):
-    one_by_one = [_gru(seed) for seed in (1, 2, 3)]
-    for m in one_by_one:
+@pytest.fixture(scope="module")
+def one_by_one():
+    """Three seeded models fitted one after another: the reference for fit_many."""
+    models = [_gru(seed) for seed in (1, 2, 3)]
+    for m in models:
         m.fit(X, Y, verbose=0, **_fit_kwargs())
+    return models
+
+
+@pytest.mark.parametrize("workers", [1, 2, None])
+def test_fit_many_trains_exactly_as_fits_one_after_another(workers, one_by_one):
     together = [_gru(seed) for seed in (1, 2, 3)]
     histories = fit_many([FitJob(m, X, Y, _fit_kwargs()) for m in together], workers=workers)
     for m, h, ref in zip(together, histories, one_by_one, strict=True):
