@@ -26,6 +26,7 @@ import numpy as np
 from rnnlab import losses, optimizers, training
 from rnnlab.callbacks import Callback, History
 from rnnlab.metrics import get as get_metric
+from rnnlab.training.sources import Source, is_source
 from rnnlab.training.state import TrainState
 from rnnlab.training.trainer import FitPlan, Trainer
 from rnnlab.validation import as_float_array, positive_int, same_length, target_matches
@@ -109,6 +110,46 @@ class TrainingMixin:
         y = target_matches(y, out_shape, y_arg, where)
         return x, y
 
+    def _prepare_source(self, source: Source, y: Any, where: str, arg: str = "x") -> Source:
+        """Check a :class:`~rnnlab.training.sources.Source`'s sample shapes against the
+        model (building it on first use), before anything is compiled."""
+        kind = type(source).__name__
+        if y is not None:
+            raise ValueError(
+                f"{where}: y must be None when {arg} is a data source ({kind}), which "
+                f"yields its own targets; got y of type {type(y).__name__}"
+            )
+        n = len(source)
+        if n < 1:
+            raise ValueError(f"{where}: {arg} ({kind}) has no samples")
+        x_shape, y_shape = (tuple(s) for s in source.sample_shapes)
+        # Zero-stride stand-ins: the shape checks of arrays, with no memory.
+        out_shape = self.check_x(np.broadcast_to(np.float32(0), (n, *x_shape)), arg, where)
+        y_like = np.broadcast_to(np.float32(0), (n, *y_shape))
+        if target_matches(y_like, out_shape, f"the targets of {arg}", where).shape != y_like.shape:
+            raise ValueError(
+                f"{where}: the targets of {arg} ({kind}) have shape (n, "
+                f"{', '.join(map(str, y_shape))}), but the model outputs {out_shape}; a source's "
+                "targets must match the model's output shape exactly"
+            )
+        return source
+
+    def _validation(self, validation_data: Any, x: Any, where: str) -> Any:
+        """Checked ``validation_data``: a pair of arrays, or a source gathered like ``x``."""
+        if is_source(x) or is_source(validation_data):
+            if not (is_source(x) and is_source(validation_data)) or (
+                validation_data.take != x.take
+            ):
+                raise ValueError(
+                    f"{where}: validation_data must be of the same kind as x (both arrays, or "
+                    f"sources that gather alike), got x: {type(x).__name__}, validation_data: "
+                    f"{type(validation_data).__name__}"
+                )
+            return self._prepare_source(validation_data, None, where, "validation_data")
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val)")
+        return self._prepare_xy(*validation_data, where, "validation_data[0]", "validation_data[1]")
+
     def fit(
         self,
         x: Any = None,
@@ -125,8 +166,11 @@ class TrainingMixin:
         """Train for ``epochs`` epochs; each epoch is one compiled call.
 
         Args:
-            x: inputs ``(n, time, features)`` (or ``(n, features)`` for Dense models).
-            y: targets ``(n, outputs)`` matching the model's output shape.
+            x: inputs ``(n, time, features)`` (or ``(n, features)`` for Dense models),
+                or a :class:`~rnnlab.training.sources.Source` that cuts each batch
+                of inputs and targets out of compact data inside the compiled epoch.
+            y: targets ``(n, outputs)`` matching the model's output shape (``None``
+                when ``x`` is a source).
             batch_size: samples per gradient step (32 when ``None``); the last
                 partial batch is trained on.
             epochs: index of the last epoch (Keras semantics with ``initial_epoch``).
@@ -134,7 +178,8 @@ class TrainingMixin:
             callbacks: :class:`rnnlab.callbacks.Callback` objects.
             validation_split: fraction of the data, taken from the end before
                 shuffling, held out for validation.
-            validation_data: ``(x_val, y_val)``, evaluated after every epoch.
+            validation_data: ``(x_val, y_val)`` (or a source, when ``x`` is one),
+                evaluated after every epoch.
             shuffle: reshuffle the training samples every epoch.
             initial_epoch: epoch to start from (for resuming).
 
@@ -186,7 +231,15 @@ class TrainingMixin:
             raise ValueError(f"fit: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
-        x, y = self._prepare_xy(x, y, where)
+        if is_source(x):
+            x = self._prepare_source(x, y, where)
+            if validation_split > 0:
+                raise ValueError(
+                    f"fit: validation_split needs arrays; with a data source "
+                    f"({type(x).__name__}) pass validation_data as a source"
+                )
+        else:
+            x, y = self._prepare_xy(x, y, where)
         if validation_data is None and validation_split > 0:
             n_val = int(x.shape[0] * validation_split)
             if n_val < 1 or n_val >= x.shape[0]:
@@ -196,13 +249,7 @@ class TrainingMixin:
                 )
             validation_data = (x[-n_val:], y[-n_val:])
             x, y = x[:-n_val], y[:-n_val]
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-                raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-            val = self._prepare_xy(
-                *validation_data, where, "validation_data[0]", "validation_data[1]"
-            )
+        val = None if validation_data is None else self._validation(validation_data, x, where)
 
         return FitPlan(
             x, y, val, batch_size, epochs, verbose, list(callbacks or []), shuffle, initial_epoch
@@ -217,7 +264,7 @@ class TrainingMixin:
     def evaluate(
         self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int = 0
     ) -> float | list[float]:
-        """Loss (and metrics) on ``(x, y)``, averaged over samples.
+        """Loss (and metrics) on ``(x, y)`` (or the source ``x``), averaged over samples.
 
         Returns the loss as a float, or ``[loss, *metrics]`` when metrics were compiled.
         ``batch_size`` only sets how many samples go through one compiled pass.
@@ -232,7 +279,10 @@ class TrainingMixin:
         trainer = self.require_trainer("evaluate")
         if batch_size is not None:
             positive_int(batch_size, "batch_size", "evaluate")
-        x, y = self._prepare_xy(x, y, "evaluate")
+        if is_source(x):
+            x = self._prepare_source(x, y, "evaluate")
+        else:
+            x, y = self._prepare_xy(x, y, "evaluate")
         values = trainer.evaluate(self.params, x, y, batch_size)
         if verbose:
             names = self.metrics_names

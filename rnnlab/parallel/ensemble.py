@@ -47,6 +47,7 @@ from rnnlab.parallel.ensemble_callbacks import (
     terminates_on_nan,
 )
 from rnnlab.training import epoch as training
+from rnnlab.training.sources import is_source
 from rnnlab.training.state import TrainState
 from rnnlab.training.trainer import evaluation_inputs, frozen_aware
 from rnnlab.utils import key_rng
@@ -255,6 +256,11 @@ class Ensemble:
         """
         if not self._compiled:
             raise RuntimeError("Ensemble.fit: compile first: ens.compile(optimizer=..., loss=...)")
+        if is_source(x):
+            raise ValueError(
+                f"Ensemble.fit: x must be arrays; data sources ({type(x).__name__}) are "
+                "trained one model at a time (model.fit)"
+            )
         args = (x, y, batch_size, epochs, verbose, None, validation_split, validation_data)
         plans = [m.fit_plan(*args, shuffle, initial_epoch) for m in self.models]
         self._check_shapes()

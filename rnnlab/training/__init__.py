@@ -6,6 +6,8 @@
 - :mod:`rnnlab.training.trainer`: :class:`Trainer`, a compiled model's functions and the
   loop over epochs (created by ``model.compile``).
 - :mod:`rnnlab.training.progress`: the progress display of ``fit``.
+- :mod:`rnnlab.training.sources`: :class:`Source`, data that cuts its own batches inside
+  the compiled epoch (overlapping windows of long series without one array per window).
 
 Optimizers, losses, metrics and callbacks keep Keras's module names
 (:mod:`rnnlab.optimizers`, :mod:`rnnlab.losses`, :mod:`rnnlab.metrics`,
@@ -27,12 +29,15 @@ from rnnlab.training.epoch import (
     make_train_epoch,
     weighted_sums,
 )
+from rnnlab.training.sources import ArraySource, Source, is_source
 from rnnlab.training.state import TrainState, init_state
 from rnnlab.training.trainer import FitPlan, Trainer
 
 __all__ = [
+    "ArraySource",
     "EpochResult",
     "FitPlan",
+    "Source",
     "TrainState",
     "Trainer",
     "batch_plan",
@@ -40,6 +45,7 @@ __all__ = [
     "compiler_options",
     "default_chunk",
     "init_state",
+    "is_source",
     "make_evaluate",
     "make_train_epoch",
     "weighted_sums",

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rnnlab.training.sources import TakeFn, take_rows
 from rnnlab.training.state import TrainState
 
 ForwardFn = Callable[..., tuple[jax.Array, jax.Array | None, dict]]
@@ -130,6 +131,7 @@ def make_train_epoch(
     metric_fns: Sequence[PerSampleFn],
     tx: optax.GradientTransformation,
     on_batch: Callable[[Any, Any], None] | None = None,
+    take: TakeFn = take_rows,
 ) -> Callable[..., EpochResult]:
     """Build ``epoch(state, x, y, idx, weights, val=None) -> EpochResult``.
 
@@ -144,6 +146,9 @@ def make_train_epoch(
     ``on_batch(loss_sum, weight)``, when given, is called from inside the compiled
     loop after every batch (``jax.debug.callback``) — for a live progress bar only:
     it costs a host round-trip per batch, so ``fit`` uses it just on a terminal.
+    ``take(x, y, idx) -> (x_batch, y_batch)`` cuts a batch out of ``x`` and ``y``
+    (any pytrees; the rows ``x[idx], y[idx]`` by default) — a
+    :class:`~rnnlab.training.sources.Source`'s gather, for data kept compact.
     """
 
     def batch_loss(params, xb, yb, wb, key):
@@ -152,7 +157,7 @@ def make_train_epoch(
         return total / jnp.maximum(weight, 1e-12), (pred, mask, updates, weight)
 
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
-    evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns)
+    evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take)
 
     def epoch(state, x, y, idx, weights, val=None):
         key = jax.random.fold_in(state.rng, state.epoch)
@@ -160,7 +165,7 @@ def make_train_epoch(
         def body(carry, batch):
             params, opt_state, healthy = carry
             i, bidx, wb = batch
-            xb, yb = x[bidx], y[bidx]
+            xb, yb = take(x, y, bidx)
             (loss, aux), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(key, i))
             pred, mask, updates, weight = aux
             if on_batch is not None:
@@ -194,7 +199,10 @@ def make_train_epoch(
 
 
 def make_evaluate(
-    forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
+    forward_fn: ForwardFn,
+    loss_fn: PerSampleFn,
+    metric_fns: Sequence[PerSampleFn],
+    take: TakeFn = take_rows,
 ) -> Callable[..., jax.Array]:
     """Build the jitted ``evaluate(params, x, y, idx, weights) -> [loss, *metrics]``.
 
@@ -202,12 +210,12 @@ def make_evaluate(
     ``x``/``y`` (:func:`batch_plan` without shuffling: the last chunk padded and
     weighted 0), one chunk per step of a compiled ``lax.scan``.
     """
-    evaluate = _chunked_evaluation(forward_fn, loss_fn, metric_fns)
+    evaluate = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take)
     return jax.jit(evaluate, compiler_options=compiler_options())
 
 
 def _chunked_evaluation(
-    forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn]
+    forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn], take: TakeFn
 ) -> Callable[..., jax.Array]:
     """``run(params, x, y, idx, weights) -> [loss, *metrics]``, not jitted: the body of
     :func:`make_evaluate`'s function and of the validation pass in the compiled epoch."""
@@ -215,7 +223,7 @@ def _chunked_evaluation(
     def run(params, x, y, idx, weights):
         def body(_, batch):
             bidx, wb = batch
-            xb, yb = x[bidx], y[bidx]
+            xb, yb = take(x, y, bidx)
             pred, mask, _ = forward_fn(params, xb, training=False)
             sums = [weighted_sums(f(yb, pred), wb, mask) for f in [loss_fn, *metric_fns]]
             return None, (jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums]))

@@ -32,25 +32,35 @@ from rnnlab.callbacks import Callback, CallbackList, History
 from rnnlab.optimizers import Optimizer
 from rnnlab.training import epoch as training
 from rnnlab.training.progress import EpochProgress
+from rnnlab.training.sources import Source, TakeFn, is_source, take_rows
 from rnnlab.training.state import TrainState, init_state
 from rnnlab.utils import key_rng
 
-__all__ = ["FitPlan", "Trainer", "evaluation_inputs", "frozen_aware"]
+__all__ = ["FitPlan", "Trainer", "evaluation_inputs", "frozen_aware", "source_inputs"]
 
 
 @dataclass(frozen=True)
 class FitPlan:
-    """The checked arguments of one ``fit`` call (``model.fit_plan``); nothing trained yet."""
+    """The checked arguments of one ``fit`` call (``model.fit_plan``); nothing trained yet.
 
-    x: np.ndarray
-    y: np.ndarray
-    val: tuple[np.ndarray, np.ndarray] | None
+    ``x``/``y`` are arrays, or ``x`` is a :class:`~rnnlab.training.sources.Source` and
+    ``y`` is ``None``; ``val`` is ``(x_val, y_val)``, a source, or ``None``.
+    """
+
+    x: np.ndarray | Source
+    y: np.ndarray | None
+    val: tuple[np.ndarray, np.ndarray] | Source | None
     batch_size: int
     epochs: int
     verbose: int
     callbacks: list[Callback]
     shuffle: bool
     initial_epoch: int
+
+    @property
+    def n_samples(self) -> int:
+        """Number of training samples."""
+        return len(self.x) if is_source(self.x) else int(self.x.shape[0])
 
 
 def evaluation_inputs(
@@ -61,6 +71,24 @@ def evaluation_inputs(
     chunk = chunk or training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
     chunks = training.batch_plan(x.shape[0], chunk, rng=None)
     return tuple(jax.device_put(a) for a in (x, y, *chunks))
+
+
+def source_inputs(source: Source, chunk: int | None = None) -> tuple[jax.Array, ...]:
+    """:func:`evaluation_inputs` of a :class:`~rnnlab.training.sources.Source`: its
+    ``arrays`` on the device and chunks of ``chunk`` samples (``default_chunk``)."""
+    n = len(source)
+    x_shape = source.sample_shapes[0]
+    chunk = chunk or training.default_chunk(n, x_shape[0] if len(x_shape) > 1 else None)
+    chunks = training.batch_plan(n, chunk, rng=None)
+    x, y = jax.device_put(source.arrays)
+    return (x, y, *(jax.device_put(c) for c in chunks))
+
+
+def _inputs(data: Any, chunk: int | None = None) -> tuple[TakeFn, tuple[jax.Array, ...]]:
+    """``(take, (x, y, idx, weights))`` for arrays ``(x, y)`` or a source."""
+    if is_source(data):
+        return data.take, source_inputs(data, chunk)
+    return take_rows, evaluation_inputs(*data, chunk)
 
 
 def frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
@@ -81,7 +109,8 @@ class Trainer:
         optimizer: the :class:`~rnnlab.optimizers.Optimizer` (it holds the Optax state).
 
     Attributes:
-        evaluate_fn: jitted ``(params, x, y, idx, weights) -> [loss, *metrics]``.
+        evaluate_fn: jitted ``(params, x, y, idx, weights) -> [loss, *metrics]`` for
+            arrays (one more per kind of :class:`~rnnlab.training.sources.Source`).
         epoch: index of the next epoch to train (``initial_epoch`` of a resumed fit).
         rng: PRNG key of the current (or last) fit, ``None`` before the first.
     """
@@ -99,14 +128,15 @@ class Trainer:
         self.metric_names = metric_names
         self.metric_fns = metric_fns
         self.optimizer = optimizer
-        self.evaluate_fn = training.make_evaluate(forward, loss_fn, metric_fns)
+        self._evaluate_fns: dict[TakeFn, Callable[..., jax.Array]] = {}
+        self.evaluate_fn = self.evaluate_fn_for(take_rows)
         self.epoch = 0
         self.rng: jax.Array | None = None
-        # The epoch programs for one trainable/frozen split, built on first use.
+        # The epoch programs for one trainable/frozen split, built on first use: one
+        # per gather (``take``) and progress variant (``live``).
         self._labels: dict | None = None
         self._tx: optax.GradientTransformation | None = None
-        self._train_epoch: Callable[..., training.EpochResult] | None = None
-        self._train_epoch_live: Callable[..., training.EpochResult] | None = None
+        self._epochs: dict[tuple[TakeFn, bool], Callable[..., training.EpochResult]] = {}
         self._batch_listener: Callable[[float, float], None] | None = None
 
     # -- state ------------------------------------------------------------------------------
@@ -124,38 +154,45 @@ class Trainer:
         self.rng = state.rng
         return state.params
 
-    def epoch_fn(self, labels: dict, live: bool = False) -> Callable[..., training.EpochResult]:
+    def evaluate_fn_for(self, take: TakeFn) -> Callable[..., jax.Array]:
+        """The jitted evaluation of data gathered by ``take`` (built on first use)."""
+        if take not in self._evaluate_fns:
+            self._evaluate_fns[take] = training.make_evaluate(
+                self.forward, self.loss_fn, self.metric_fns, take
+            )
+        return self._evaluate_fns[take]
+
+    def epoch_fn(
+        self, labels: dict, live: bool = False, take: TakeFn = take_rows
+    ) -> Callable[..., training.EpochResult]:
         """The compiled epoch for the trainable/frozen split ``labels`` (built on first use).
 
         A new split (a layer frozen or unfrozen) builds a new program and resets the
         optimizer state, whose structure depends on the split. ``live``: the variant
-        that reports every batch to the progress bar.
+        that reports every batch to the progress bar. ``take``: how batches are cut
+        out of the data (a :class:`~rnnlab.training.sources.Source`'s gather).
         """
         if self._labels != labels:
             self.optimizer.reset()  # before the transform is built: it starts from the rate
             self._labels = labels
             self._tx = frozen_aware(self.optimizer.transform, labels)
-            self._train_epoch = training.make_train_epoch(
-                self.forward, self.loss_fn, self.metric_fns, self._tx
+            self._epochs = {}
+        if (take, live) not in self._epochs:
+            on_batch = self._report_batch if live else None
+            self._epochs[take, live] = training.make_train_epoch(
+                self.forward, self.loss_fn, self.metric_fns, self._tx, on_batch, take
             )
-            self._train_epoch_live = None
-        if not live:
-            return self._train_epoch
-        if self._train_epoch_live is None:
-            self._train_epoch_live = training.make_train_epoch(
-                self.forward, self.loss_fn, self.metric_fns, self._tx, on_batch=self._report_batch
-            )
-        return self._train_epoch_live
+        return self._epochs[take, live]
 
     @property
     def train_epoch(self) -> Callable[..., training.EpochResult] | None:
-        """The compiled epoch of the current split (``None`` before the first fit)."""
-        return self._train_epoch
+        """The compiled epoch of the current split for arrays (``None`` before a fit)."""
+        return self._epochs.get((take_rows, False))
 
     @property
     def train_epoch_live(self) -> Callable[..., training.EpochResult] | None:
         """Its variant reporting every batch to a live progress bar, once one was needed."""
-        return self._train_epoch_live
+        return self._epochs.get((take_rows, True))
 
     def _report_batch(self, loss_sum: Any, weight: Any) -> None:
         # Called by the compiled epoch (host callback) while a progress bar is live.
@@ -171,10 +208,13 @@ class Trainer:
             self.optimizer.iterations = np.int32(0)
 
     # -- evaluation -------------------------------------------------------------------------
-    def evaluate(self, params: Any, x: np.ndarray, y: np.ndarray, chunk: int | None = None):
-        """``[loss, *metrics]`` on ``(x, y)`` as floats, averaged over samples."""
-        inputs = evaluation_inputs(x, y, chunk)
-        return np.asarray(self.evaluate_fn(params, *inputs)).tolist()
+    def evaluate(
+        self, params: Any, x: np.ndarray | Source, y: np.ndarray | None, chunk: int | None = None
+    ) -> list[float]:
+        """``[loss, *metrics]`` on ``(x, y)`` (or the source ``x``) as floats, averaged
+        over samples."""
+        take, inputs = _inputs(x if is_source(x) else (x, y), chunk)
+        return np.asarray(self.evaluate_fn_for(take)(params, *inputs)).tolist()
 
     # -- the loop ---------------------------------------------------------------------------
     def fit(self, model: Any, plan: FitPlan, fit_key: jax.Array) -> History:
@@ -187,14 +227,16 @@ class Trainer:
         history = History()
         cbs = CallbackList([history, *plan.callbacks])
         cbs.set_model(model)
-        steps = -(-plan.x.shape[0] // plan.batch_size)
+        steps = -(-plan.n_samples // plan.batch_size)
         cbs.set_params({"epochs": plan.epochs, "steps": steps, "verbose": plan.verbose})
         progress = EpochProgress(plan.epochs, plan.verbose, plan.initial_epoch)
-        train_epoch = self.epoch_fn(model.trainable_labels(), live=progress.live)
+        take = plan.x.take if is_source(plan.x) else take_rows
+        train_epoch = self.epoch_fn(model.trainable_labels(), live=progress.live, take=take)
         self.ensure_optimizer_state(model.params)
         self.rng, self.epoch = fit_key, plan.initial_epoch
-        x_dev, y_dev = jax.device_put(plan.x), jax.device_put(plan.y)  # no per-shape program
-        val_dev = None if plan.val is None else evaluation_inputs(*plan.val)
+        # device_put, not jnp.asarray: no per-shape copy program
+        x_dev, y_dev = jax.device_put(plan.x.arrays if is_source(plan.x) else (plan.x, plan.y))
+        val_dev = None if plan.val is None else _inputs(plan.val)[1]
         model.stop_training = False
         # A callback may restore a saved TrainState here (a resumed run): the loop then
         # goes on from that state's epoch, with that state's key.
@@ -210,7 +252,7 @@ class Trainer:
                     # The sample order is drawn on the host from the fit's key and the
                     # epoch: reproducible, and no shuffle compiled into the epoch.
                     rng = key_rng(self.rng, epoch) if plan.shuffle else None
-                    idx, weights = training.batch_plan(plan.x.shape[0], plan.batch_size, rng)
+                    idx, weights = training.batch_plan(plan.n_samples, plan.batch_size, rng)
                     state = model.train_state  # callbacks may have changed weights or rate
                     result = train_epoch(state, x_dev, y_dev, idx, weights, val_dev)
                     model.train_state = result.state
