@@ -1,0 +1,1 @@
+"""Forecasting application on rnnlab: real series in, backtested probabilistic forecasts out."""
