@@ -63,7 +63,7 @@ def _int_vector(func: str, name: str, value: object, size: int | None = None) ->
         )
     if size is not None and array.size != size:
         raise ValueError(
-            f"{func}: {name} must have {size} entries (one per series), got {array.size}"
+            f"{func}: {name} must have one entry per series ({size}), got {array.size}"
         )
     array = array.astype(np.int64)
     if array.size and array.min() < 0:
