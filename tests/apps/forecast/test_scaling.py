@@ -29,9 +29,17 @@ def expected_stats(kind, train):
     return 0.0, 1.0
 
 
+def shared_ends(seed=0):
+    """Series of different lengths, several cut at the same step (fitted as one block)."""
+    y, _ = ragged(seed, n=8)
+    ends = np.array([min(7, len(s)) if i % 3 else min(len(s) for s in y) for i, s in enumerate(y)])
+    return y, ends
+
+
 @pytest.mark.parametrize("kind", SCALER_KINDS)
-def test_statistics_of_the_training_part_only(kind):
-    y, ends = ragged()
+@pytest.mark.parametrize("data", [ragged, shared_ends])
+def test_statistics_of_the_training_part_only(kind, data):
+    y, ends = data()
     scaler = fit_scaler(kind, y, ends)
     assert scaler.kind == kind and scaler.center.dtype == np.float64
     for i, (series, end) in enumerate(zip(y, ends, strict=True)):
