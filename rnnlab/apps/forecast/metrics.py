@@ -276,9 +276,10 @@ def _intervals(quants: list[tuple[float, str]], levels: Any) -> list[tuple[str, 
     for w in sorted(float(w) for w in wanted):
         lo, hi = quantile_column((1.0 - w / 100.0) / 2.0), quantile_column((1.0 + w / 100.0) / 2.0)
         if lo not in names or hi not in names:
+            hint = " (levels are percentages: 80 for an 80% interval)" if w <= 1 else ""
             raise ValueError(
                 f"evaluate: level {_percent(w)} needs quantile columns {lo!r} and {hi!r}; "
-                f"quantile columns present: {names}"
+                f"quantile columns present: {names}{hint}"
             )
         out[_percent(w)] = (_percent(w), lo, hi)
     return list(out.values())
