@@ -286,34 +286,29 @@ def _intervals(quants: list[tuple[float, str]], levels: Any) -> list[tuple[str, 
 
 
 def _season_from(train: pd.DataFrame) -> int:
+    """Season of the first series' frequency (a panel shares one frequency)."""
     # Imported here: only this path needs the frequency -> season table.
-    from rnnlab.apps.forecast.calendar import season_length
+    from rnnlab.apps.forecast.calendar import infer_freq, season_length
 
-    for uid, ds in train.groupby("unique_id", sort=True)["ds"]:
-        idx = pd.DatetimeIndex(ds).sort_values()
-        if len(idx) >= 3:
-            freq = pd.infer_freq(idx)
-            if freq is None:
-                raise ValueError(
-                    f"evaluate: cannot infer the frequency of series {uid!r} in train to choose "
-                    "the MASE season; pass season="
-                )
-            return int(season_length(freq))
-    raise ValueError(
-        "evaluate: no series in train has 3 timestamps to infer the season; pass season="
-    )
+    uid, ds = next(iter(train.groupby("unique_id", sort=True)["ds"]))
+    try:
+        return int(season_length(infer_freq(pd.DatetimeIndex(ds).sort_values(), str(uid))))
+    except ValueError as err:
+        raise ValueError(
+            f"evaluate: cannot infer the MASE season from train ({err}); pass season="
+        ) from None
 
 
-def _pair_scales(cv, firsts, pair_uid, season, train) -> np.ndarray:
-    """In-sample scale of each (series, cutoff) pair, NaN where undefined."""
+def _pair_scales(
+    cv: pd.DataFrame, pair: np.ndarray, firsts: np.ndarray, season: int | None, train: Any
+) -> np.ndarray:
+    """Scale of each (series, cutoff) pair (``firsts``: one row of each); NaN where undefined."""
     if "mase_scale" in cv.columns:
         x = _values(cv, "mase_scale")
         scale = x[firsts]
-        codes = cv["_pair"].to_numpy()
-        if not np.array_equal(x, scale[codes], equal_nan=True):
-            row = int(
-                np.flatnonzero(~((x == scale[codes]) | np.isnan(x) & np.isnan(scale[codes])))[0]
-            )
+        same = (x == scale[pair]) | (np.isnan(x) & np.isnan(scale[pair]))
+        if not same.all():
+            row = int(np.flatnonzero(~same)[0])
             raise ValueError(
                 f"evaluate: cv column 'mase_scale' must be constant within each (unique_id, "
                 f"cutoff); it varies for ({cv['unique_id'].iloc[row]!r}, "
@@ -337,18 +332,22 @@ def _pair_scales(cv, firsts, pair_uid, season, train) -> np.ndarray:
             f"{list(train.columns)}"
         )
     _finite(train, "y", "train")
-    season = _season_from(train) if season is None else season
-    groups = {uid: g.sort_values("ds") for uid, g in train.groupby("unique_id", sort=False)}
+    train = train.assign(ds=pd.to_datetime(train["ds"])).sort_values(["unique_id", "ds"])
+    groups = {
+        uid: (g["ds"].to_numpy(), g["y"].to_numpy(dtype=np.float64))
+        for uid, g in train.groupby("unique_id", sort=False)
+    }
+    pair_uid = cv["unique_id"].to_numpy()[firsts]
     absent = sorted({u for u in pair_uid if u not in groups})
     if absent:
         raise ValueError(f"evaluate: series {absent[:5]} of cv are not in train")
-    cutoffs = pd.to_datetime(cv["cutoff"].to_numpy()[firsts])
+    season = _season_from(train) if season is None else season
+    cutoffs = pd.to_datetime(cv["cutoff"].to_numpy()[firsts]).to_numpy()
     scale = np.empty(len(firsts))
     for i, (uid, cut) in enumerate(zip(pair_uid, cutoffs, strict=True)):
-        g = groups[uid]
+        ds, y = groups[uid]
         # Data up to and including the cutoff: the cutoff is the last observed step.
-        n = int(np.searchsorted(pd.to_datetime(g["ds"]).to_numpy(), cut.to_datetime64(), "right"))
-        scale[i] = insample_scale(g["y"].to_numpy(dtype=np.float64)[:n], season)
+        scale[i] = insample_scale(y[: int(np.searchsorted(ds, cut, "right"))], season)
     return scale
 
 
@@ -433,9 +432,7 @@ def evaluate(
     order = np.argsort(pair, kind="stable")
     firsts = order[np.r_[0, np.flatnonzero(np.diff(pair[order])) + 1]]  # first row of each pair
     pair_series = series[firsts]
-    scale = _pair_scales(
-        cv.assign(_pair=pair), firsts, cv["unique_id"].to_numpy()[firsts], season, train
-    )
+    scale = _pair_scales(cv, pair, firsts, season, train)
     valid = np.isfinite(scale) & (scale > 0)
     row_scale = np.where(valid, scale, np.nan)[pair]
 

@@ -397,6 +397,12 @@ def test_evaluate_season_inferred_from_train_frequency():
     got = evaluate(make_cv(with_scale=False), train=train)
     want = evaluate(make_cv(with_scale=False), season=season_length("D"), train=train)
     pd.testing.assert_frame_equal(got, want)
+    one_step = train[train["ds"] == DAYS[0]]  # one timestamp per series: no frequency
+    with pytest.raises(
+        ValueError,
+        match=r"^evaluate: cannot infer the MASE season from train \(.*\); pass season=$",
+    ):
+        evaluate(make_cv(with_scale=False).assign(cutoff=DAYS[0]), train=one_step)
 
 
 def test_evaluate_undefined_scales_are_skipped_and_counted():
