@@ -140,20 +140,23 @@ def _candidates(step: int, ds: pd.DatetimeIndex) -> list[str]:
     days, rest = divmod(step, DAY)
     if rest or not days:
         return [to_offset(pd.Timedelta(step)).freqstr]
+    m = ds[0].month - 1
+    if 28 <= days <= 31:
+        names = ["MS", "ME", "BMS", "BME"]
+    elif 89 <= days <= 92:  # the anchors pandas names: QS-JAN..MAR, QE-OCT..DEC
+        names = [f"QS-{_MONTHS[m % 3]}", f"QE-{_MONTHS[9 + m % 3]}"]
+    elif 365 <= days <= 366:
+        names = [f"YS-{_MONTHS[m]}", f"YE-{_MONTHS[m]}"]
+    else:
+        names = []
     if days % 7 == 0:
         k = days // 7
-        return [f"{k if k > 1 else ''}W-{_WEEKDAYS[ds[0].day_of_week]}", f"{days}D"]
-    if 28 <= days <= 31:
-        return ["MS", "ME", "BMS", "BME"]
-    if 89 <= days <= 92:
-        return [f"Q{e}-{_MONTHS[(ds[0].month - 1 + s) % 12]}" for e in "SE" for s in (0, 1, 2)]
-    if 365 <= days <= 366:
-        return [f"Y{e}-{_MONTHS[ds[0].month - 1]}" for e in "SE"]
+        names.append(f"{k if k > 1 else ''}W-{_WEEKDAYS[ds[0].day_of_week]}")
     weekdays = ds.day_of_week
     monday_after_friday = (weekdays[:-1] == 4) & (np.diff(ds.asi8) == 3 * DAY)
     if days == 1 and (weekdays < 5).all() and monday_after_friday.any():
-        return ["B", "D"]
-    return [f"{days if days > 1 else ''}D"]
+        names.append("B")
+    return [*names, f"{days if days > 1 else ''}D"]
 
 
 def _off_grid(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
