@@ -154,7 +154,7 @@ def _candidates(step: int, ds: pd.DatetimeIndex) -> list[str]:
         names.append(f"{k if k > 1 else ''}W-{_WEEKDAYS[ds[0].day_of_week]}")
     weekdays = ds.day_of_week
     monday_after_friday = (weekdays[:-1] == 4) & (np.diff(ds.asi8) == 3 * DAY)
-    if days == 1 and (weekdays < 5).all() and monday_after_friday.any():
+    if days <= 3 and (weekdays < 5).all() and monday_after_friday.any():
         names.append("B")
     return [*names, f"{days if days > 1 else ''}D"]
 
