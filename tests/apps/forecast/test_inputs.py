@@ -22,14 +22,22 @@ def windows():
     return rng.standard_normal((6, L + H, C)).astype(np.float32)
 
 
+def _relative(w):
+    """The target channel minus each window's last input value (the anchor)."""
+    w = w.copy()
+    w[..., 0] -= w[:, L - 1, 0][:, None]
+    return w
+
+
 def test_direct_inputs_hide_the_unknown_channels_of_the_horizon_and_flag_it(windows):
     x = np.asarray(model_inputs("direct", windows, L, U))
     assert x.shape == (6, L + H, C + 1)
+    rel = _relative(windows)
     for n in range(6):
         for t in range(L + H):
             for c in range(C):
                 hidden = t >= L and c < U
-                assert x[n, t, c] == (0.0 if hidden else windows[n, t, c])
+                assert x[n, t, c] == (0.0 if hidden else rel[n, t, c])
             assert x[n, t, C] == float(t >= L)
 
 
@@ -37,13 +45,15 @@ def test_advanced_inputs_pair_each_steps_past_with_the_next_steps_known_channels
     for strategy in ("recursive", "seq2seq"):
         x = np.asarray(model_inputs(strategy, windows, L, U))
         assert x.shape == (6, L, C)
+        rel = _relative(windows)
         for t in range(L):
-            np.testing.assert_array_equal(x[:, t, :U], windows[:, t, :U])
+            np.testing.assert_array_equal(x[:, t, :U], rel[:, t, :U])
             np.testing.assert_array_equal(x[:, t, U:], windows[:, t + 1, U:])
 
 
 def test_targets_per_strategy(windows):
     q = 3
+    windows = _relative(windows)
     direct = np.asarray(model_targets("direct", windows, L, H, q))
     assert direct.shape == (6, H, q)
     np.testing.assert_array_equal(direct[..., 1], windows[:, L:, 0])
