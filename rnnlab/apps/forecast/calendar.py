@@ -86,11 +86,9 @@ def fixed_step(freq: str | BaseOffset, tz: object = None) -> int | None:
         (1800000000000, 86400000000000, None)
     """
     off = parse_freq(freq)
-    if isinstance(off, Tick):
-        return int(off.nanos)
-    if type(off) is pd.offsets.Day and tz is None:  # pandas 3: Day is no longer a Tick
-        return off.n * DAY
-    return None
+    if type(off) is pd.offsets.Day:  # a Tick in pandas 2, a calendar day in pandas 3
+        return off.n * DAY if tz is None else None
+    return int(off.nanos) if isinstance(off, Tick) else None
 
 
 def future_ds(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
@@ -169,7 +167,14 @@ def _off_grid(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
 
 
 def _canonical(freq: str) -> str:
-    return parse_freq(freq).freqstr
+    """The alias pandas 3 infers: quarters anchored QS-JAN..MAR and QE-OCT..DEC (pandas 2.2
+    may infer QS-OCT for the same quarters)."""
+    off = parse_freq(freq)
+    if isinstance(off, pd.offsets.QuarterBegin | pd.offsets.BQuarterBegin):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 1)
+    elif isinstance(off, pd.offsets.QuarterEnd | pd.offsets.BQuarterEnd):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 10)
+    return off.freqstr
 
 
 def infer_freq(
