@@ -326,7 +326,7 @@ class Forecaster:
     # -- files ------------------------------------------------------------------------------
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write the fitted forecaster into ``directory`` (``model.keras``, ``forecaster.json``,
-        ``history.csv``; each written atomically). See :mod:`rnnlab.apps.forecast.persist`."""
+        ``history.csv.gz``; each written atomically). See :mod:`rnnlab.apps.forecast.persist`."""
         from rnnlab.apps.forecast.persist import save_forecaster
 
         save_forecaster(self, directory)

@@ -3,8 +3,9 @@
 ``model.keras``   the trained network, in Keras's own file format (rnnlab.saving)
 ``forecaster.json``  the settings, frequency, series ids, covariate scaling and
                   conformal widths (JSON: nothing in it can run)
-``history.csv``   the last ``lookback`` steps of every series, so ``predict()`` after
-                  ``load`` needs no data (``predict(df=...)`` forecasts from new data)
+``history.csv.gz``  the training data (gzip), so ``predict()`` after ``load`` needs no
+                  data and gives the same forecast — the target's scaler at an origin is
+                  fitted on all of the series before it (``predict(df=...)``: new data)
 
 Every file is written to a temporary name, synced and renamed, so a crash leaves the
 folder's old files or the new ones, never half of one; loading reads JSON, CSV and the
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -62,12 +64,12 @@ def save_forecaster(fc: Any, directory: str | os.PathLike[str]) -> None:
     for name in _ARRAYS:
         value = getattr(trained, name)
         meta[name] = None if value is None else np.asarray(value).tolist()
-    tail = fc.panel_.to_frame()
-    tail = tail.groupby("unique_id", sort=False).tail(fc.lookback)
     buffer = io.StringIO()
-    tail.to_csv(buffer, index=False)
+    fc.panel_.to_frame().to_csv(buffer, index=False)
     trained.model.save(folder / "model.keras")
-    write_bytes_atomic(folder / "history.csv", buffer.getvalue().encode())
+    # mtime=0: the same data gives the same bytes.
+    data = gzip.compress(buffer.getvalue().encode(), mtime=0)
+    write_bytes_atomic(folder / "history.csv.gz", data)
     # Last: a folder with forecaster.json is complete.
     write_bytes_atomic(folder / "forecaster.json", json.dumps(meta, indent=1).encode())
 
@@ -97,7 +99,7 @@ def load_forecaster(cls: type, directory: str | os.PathLike[str]) -> Any:
         drop_short=meta["drop_short"],
         **{k: v for k, v in args.items()},
     )
-    history = pd.read_csv(folder / "history.csv", dtype={"unique_id": str})
+    history = pd.read_csv(folder / "history.csv.gz", dtype={"unique_id": str})
     panel = fc.prepare(history.rename(columns=_back_to(args)), {"lookback": fc.lookback})
     fc.spec_ = fc.spec(panel)
     arrays = {
