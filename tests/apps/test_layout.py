@@ -13,7 +13,8 @@ from rnnlab.apps.chapter import baselines, data, pipeline, plotting, recipes, re
 from rnnlab.apps.chapter import cli as chapter_cli
 
 APP_MODULES = [
-    [name] for name in ("apps", "chapter", "report", "plotting", "data", "baselines", "cli")
+    [name]
+    for name in ("apps", "chapter", "forecast", "report", "plotting", "data", "baselines", "cli")
 ]
 
 
@@ -39,6 +40,11 @@ def app_code(modules: list[str]) -> list[str]:
 
 def test_import_rnnlab_loads_no_application_code():
     assert app_code(loaded_after("import rnnlab")) == []
+
+
+def test_import_rnnlab_loads_no_forecasting_nor_pandas():
+    code = "import rnnlab, sys\nassert 'pandas' not in sys.modules, 'pandas loaded'"
+    assert app_code(loaded_after(code)) == []
 
 
 def test_rnnlab_help_imports_no_application():
