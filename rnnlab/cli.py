@@ -56,6 +56,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "run",
         "predict with a saved model (.keras or .h5) on inputs from a .npy or .csv file",
     ),
+    "forecast": Subcommand(
+        "rnnlab.apps.forecast.cli",
+        "configure",
+        "run",
+        "forecast real series from a CSV or a bundled dataset: backtest, metrics, report",
+    ),
 }
 """``rnnlab <name>`` for each name, in the order ``rnnlab --help`` lists them."""
 

@@ -44,6 +44,7 @@ __all__ = [
     "ForecastRun",
     "data_summary",
     "discard_folder",
+    "format_number",
     "metrics_dict",
     "metrics_markdown",
     "publish_folder",
@@ -118,7 +119,7 @@ def data_summary(panel: Panel) -> dict[str, Any]:
         ...                           "y": np.arange(9.0)}))
         >>> s = data_summary(p)
         >>> s["series"], s["freq"], s["season"], s["length_min"], s["start"]
-        (1, 'D', 7, 9, '2024-01-01 00:00:00')
+        (1, 'D', 7, 9, '2024-01-01')
     """
     lengths = panel.lengths
     return {
@@ -129,10 +130,15 @@ def data_summary(panel: Panel) -> dict[str, Any]:
         "length_min": int(lengths.min()),
         "length_max": int(lengths.max()),
         "length_mean": float(lengths.mean()),
-        "start": str(min(panel.starts)),
-        "end": str(max(panel.ds(i)[-1] for i in range(len(panel)))),
+        "start": _stamp(min(panel.starts)),
+        "end": _stamp(max(panel.ds(i)[-1] for i in range(len(panel)))),
         "dropped": list(panel.dropped),
     }
+
+
+def _stamp(when: pd.Timestamp) -> str:
+    """``2024-01-01`` for a midnight, else ``2024-01-01 13:00:00`` (with the zone if any)."""
+    return str(when.date()) if when == when.normalize() and when.tz is None else str(when)
 
 
 def _versions() -> dict[str, str]:
@@ -171,7 +177,13 @@ def metrics_dict(run: ForecastRun) -> dict[str, Any]:
     }
 
 
-def _number(value: Any) -> str:
+def format_number(value: Any) -> str:
+    """A metric for a table: 4 significant digits, thousands without decimals, ``–`` for NaN.
+
+    Example:
+        >>> [format_number(v) for v in (0.71234, 12.5, 123456.7, None)]
+        ['0.7123', '12.50', '123,457', '–']
+    """
     if value is None or not math.isfinite(float(value)):
         return "–"
     v = float(value)
@@ -198,7 +210,7 @@ def metrics_markdown(metrics: pd.DataFrame, model: str = "model") -> list[str]:
     ]
     for name, row in metrics.iterrows():
         label = model if name == "y_hat" else _ROW_NAMES.get(str(name), str(name))
-        lines.append(f"| {label} | " + " | ".join(_number(row[c]) for c in columns) + " |")
+        lines.append(f"| {label} | " + " | ".join(format_number(row[c]) for c in columns) + " |")
     return lines
 
 
