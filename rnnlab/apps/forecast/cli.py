@@ -33,7 +33,7 @@ from rnnlab.apps.forecast.metrics import evaluate
 from rnnlab.apps.forecast.models import PRESETS, STRATEGIES
 from rnnlab.apps.forecast.scaling import SCALER_KINDS
 
-__all__ = ["PROG", "UsageError", "build_parser", "configure", "run"]
+__all__ = ["PROG", "UsageError", "build_parser", "cli_message", "configure", "run"]
 
 PROG = "rnnlab forecast"
 
@@ -377,6 +377,33 @@ def metrics_table(metrics: Any, model: str) -> Table:
     return table
 
 
+# The library's messages name Python arguments; on the command line they are options.
+_CLI_WORDS = (
+    ("pass drop_short=True", "pass --drop-short"),
+    ("pass fill='interpolate', 'ffill' or 'zero'", "pass --fill interpolate, ffill or zero"),
+    ("(target_col)", "(--target)"),
+    ("(time_col)", "(--time)"),
+    ("(id_col)", "(--id)"),
+    ("(futr_exog)", "(--futr-exog)"),
+    ("(hist_exog)", "(--hist-exog)"),
+)
+
+
+def cli_message(message: str) -> str:
+    """A library error as one line, its Python argument names as the command's options.
+
+    Example:
+        >>> cli_message("series 'a' is too short; pass drop_short=True to skip such series")
+        "series 'a' is too short; pass --drop-short to skip such series"
+    """
+    text = " ".join(str(message).split())
+    for python, option in _CLI_WORDS:
+        text = text.replace(python, option)
+    if "backtest windows" in text:
+        text += " (or ask for fewer --windows, a smaller --step, or --no-backtest)"
+    return text
+
+
 def _error(message: str) -> int:
     text = " ".join(str(message).split())  # one line, whatever the message holds
     print(f"{PROG}: error: {text}", file=sys.stderr)
@@ -472,7 +499,7 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     except (ValueError, FileNotFoundError) as exc:  # the library's checks of data and settings
         report.discard_folder(staging)
-        return _error(str(exc))
+        return _error(cli_message(str(exc)))
     except KeyboardInterrupt:
         report.discard_folder(staging)
         print(f"{PROG}: interrupted; nothing written", file=sys.stderr)
