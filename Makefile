@@ -8,7 +8,7 @@ BENCH_VENV := .venv-bench
 BENCH_GPU_VENV := .venv-bench-gpu
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all test lint format chapter chapter-quick bench bench-quick bench-gpu clean
+.PHONY: all test lint format chapter chapter-quick bench bench-quick bench-forecast bench-gpu clean
 
 all: test
 
@@ -52,6 +52,10 @@ bench: $(BENCH_VENV)/.installed-stamp
 
 bench-quick: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload chapter --quick
+
+# rnnlab's Forecaster against Darts and NeuralForecast on the bundled series (issue 13).
+bench-forecast: $(BENCH_VENV)/.installed-stamp
+	$(BENCH_VENV)/bin/python -m benchmarks.forecast.run
 
 # GPU rows: the CUDA builds of JAX, TensorFlow and PyTorch in their own environment;
 # results go to benchmarks/results/gpu/ so the CPU figures stay as they are.
