@@ -17,11 +17,14 @@ the compiled epoch, through :class:`PanelSource`) and for forecasting:
 - ``seq2seq`` (the chapter's per-step targets): width ``lookback + horizon``; inputs as
   for ``recursive``; at every input step the target is the next ``horizon`` values.
 
-The target channel is taken relative to its last input value (:func:`anchor`):
-inputs and targets both have it subtracted and forecasts get it added back, so the
-network learns changes from the current level, and a trend that carries a series
+The target channel is taken relative to its last input value (:func:`anchor`), so
+the network learns changes from the current level, and a trend that carries a series
 past every level seen in training does not pull its forecasts back (on a trending
-daily series this took the model's MASE from 5.0 to below seasonal naive's).
+daily series this took the model's MASE from 5.0 to below seasonal naive's). Targets
+are relative to a naive forecast made from the window (:func:`base_forecast`): the
+last value, or with ``season`` the value one season before each step — the network
+learns corrections to the better of the two baselines, which it is then hard to do
+worse than; forecasts get the base added back.
 Targets are repeated over the ``outputs`` axis (one per quantile level), so they have
 the network's output shape.
 
@@ -47,6 +50,7 @@ __all__ = [
     "PanelSource",
     "PanelTake",
     "anchor",
+    "base_forecast",
     "input_shape",
     "model_inputs",
     "model_targets",
@@ -101,10 +105,34 @@ def model_inputs(strategy: str, windows: Any, lookback: int, n_unknown: int) -> 
     return jnp.concatenate([w[:, :lookback, :n_unknown], w[:, 1 : lookback + 1, n_unknown:]], -1)
 
 
-def model_targets(strategy: str, windows: Any, lookback: int, horizon: int, outputs: int) -> Any:
+def base_forecast(strategy: str, windows: Any, lookback: int, horizon: int, season: int = 0) -> Any:
+    """The naive forecast targets are relative to, relative to :func:`anchor` itself:
+    ``(N, horizon)`` (direct), ``(N, 1)`` (recursive), ``(N, 1, 1)`` (seq2seq, always
+    the last value). ``season`` (``<= lookback``; 0 for the last value): the value one
+    season before each forecast step, as the seasonal naive forecast takes it.
+
+    Example:
+        >>> w = np.arange(8, dtype=np.float32).reshape(1, 8, 1)  # values 0..7
+        >>> np.asarray(base_forecast("direct", w, 6, 2, season=3)).tolist()  # 3, 4 minus 5
+        [[-2.0, -1.0]]
+    """
+    w = _relative(windows, lookback)
+    n = w.shape[0]
+    if strategy == "seq2seq" or not season:
+        shape = (n, 1, 1) if strategy == "seq2seq" else (n, horizon if strategy == "direct" else 1)
+        return jnp.zeros(shape, w.dtype)
+    if strategy == "recursive":
+        return w[:, lookback - season, 0][:, None]
+    steps = lookback - season + np.arange(horizon) % season
+    return w[:, steps, 0]
+
+
+def model_targets(
+    strategy: str, windows: Any, lookback: int, horizon: int, outputs: int, season: int = 0
+) -> Any:
     """Targets from windows ``(N, width, C)``: ``(N, horizon, Q)`` (direct), ``(N, 1, Q)``
     (recursive) or ``(N, lookback, horizon, Q)`` (seq2seq), ``Q = outputs``; relative to
-    :func:`anchor`."""
+    :func:`anchor` and :func:`base_forecast`."""
     w = _relative(windows, lookback)
     if strategy == "direct":
         y = w[:, lookback : lookback + horizon, 0]
@@ -112,6 +140,7 @@ def model_targets(strategy: str, windows: Any, lookback: int, horizon: int, outp
         y = w[:, lookback : lookback + 1, 0]
     else:
         y = jnp.stack([w[:, 1 + k : 1 + k + lookback, 0] for k in range(horizon)], axis=-1)
+    y = y - base_forecast(strategy, windows, lookback, horizon, season)
     return jnp.broadcast_to(y[..., None], (*y.shape, outputs))
 
 
@@ -128,6 +157,7 @@ class PanelTake:
     horizon: int
     n_unknown: int
     outputs: int
+    season: int = 0
 
     @property
     def width(self) -> int:
@@ -137,7 +167,7 @@ class PanelTake:
     def __call__(self, values: Any, index: Any, idx: Any) -> tuple[Any, Any]:
         w = take_windows(values, index[idx], self.width)
         x = model_inputs(self.strategy, w, self.lookback, self.n_unknown)
-        y = model_targets(self.strategy, w, self.lookback, self.horizon, self.outputs)
+        y = model_targets(self.strategy, w, self.lookback, self.horizon, self.outputs, self.season)
         return x, y
 
 

@@ -60,6 +60,7 @@ def save_forecaster(fc: Any, directory: str | os.PathLike[str]) -> None:
         "drop_short": fc.drop_short,
         "ids": list(fc.panel_.ids),
         "history": trained.history.history,
+        "season": trained.season,
     }
     for name in _ARRAYS:
         value = getattr(trained, name)
@@ -109,6 +110,7 @@ def load_forecaster(cls: type, directory: str | os.PathLike[str]) -> Any:
     arrays["exog_scale"] = arrays["exog_scale"].reshape(len(panel), -1)
     trained = engine.Trained(model, arrays["exog_center"], arrays["exog_scale"], None)
     trained.conformal = arrays["conformal"]
+    trained.season = int(meta["season"])
     trained.history = _History(meta["history"])
     fc.trained_, fc.panel_ = trained, panel
     return fc

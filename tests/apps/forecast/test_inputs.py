@@ -82,3 +82,18 @@ def test_the_compiled_gather_equals_slicing_then_the_same_transforms():
         assert input_shape(strategy, L, H, C) == x.shape[1:]
     assert PanelTake("direct", L, H, U, 2) == PanelTake("direct", L, H, U, 2)
     assert hash(PanelTake("direct", L, H, U, 2)) == hash(PanelTake("direct", L, H, U, 2))
+
+
+def test_seasonal_base_forecast_and_targets_relative_to_it(windows):
+    from rnnlab.apps.forecast.inputs import base_forecast
+
+    season = 2
+    rel = _relative(windows)
+    base = np.asarray(base_forecast("direct", windows, L, H, season))
+    for k in range(H):  # the value one season before step k, within the lookback
+        np.testing.assert_array_equal(base[:, k], rel[:, L - season + k % season, 0])
+    y = np.asarray(model_targets("direct", windows, L, H, 1, season))[..., 0]
+    np.testing.assert_allclose(y, rel[:, L:, 0] - base, rtol=1e-6)
+    rec = np.asarray(base_forecast("recursive", windows, L, H, season))
+    np.testing.assert_array_equal(rec[:, 0], rel[:, L - season, 0])
+    assert not np.asarray(base_forecast("direct", windows, L, H, 0)).any()
