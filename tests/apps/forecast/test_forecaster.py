@@ -185,3 +185,26 @@ def test_backtest_needs_room_for_its_windows(df):
         fc.backtest(df, windows=0)
     with pytest.raises(ValueError, match="backtest windows"):
         fc.backtest(df, windows=40, step=3)
+
+
+@pytest.mark.parametrize("strategy", ["recursive", "seq2seq"])
+def test_every_strategy_forecasts_its_horizon_with_monotone_quantiles(df, strategy):
+    fc = Forecaster(model="simple_rnn", strategy=strategy, quantiles=[0.2, 0.8], **SMALL)
+    out = fc.fit(df).predict()
+    assert out.shape == (2 * H, 5)
+    assert np.isfinite(out[["y_hat", "y_hat_q20", "y_hat_q80"]].to_numpy()).all()
+    assert (out["y_hat_q20"] <= out["y_hat"]).all() and (out["y_hat"] <= out["y_hat_q80"]).all()
+
+
+def test_a_users_model_and_past_only_covariates(df):
+    from rnnlab import layers
+    from rnnlab.models import Sequential
+
+    def build():  # direct: input (lookback + horizon, channels + 1), output (horizon, 1)
+        return Sequential([layers.GRU(3), layers.Dense(H), layers.Reshape((H, 1))])
+
+    fc = Forecaster(model=build, hist_exog=["promo"], calendar=False, **SMALL).fit(df)
+    # channels: y, promo (past only), and the horizon flag
+    assert fc.model_.input_shape == (None, L + H, 3)
+    assert fc.model_.layers[0].units == 3
+    assert len(fc.predict()) == 2 * H
