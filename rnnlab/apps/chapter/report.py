@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rnnlab.apps import folders
 from rnnlab.apps.chapter import plotting
 from rnnlab.apps.chapter.pipeline import ChapterRun, ModelResult
 from rnnlab.apps.chapter.recipes import CHAPTER_MSE
@@ -249,68 +249,11 @@ def write_report(run: ChapterRun, folder: str | os.PathLike[str]) -> Path:
     return report
 
 
-def _is_replaceable(path: Path) -> bool:
-    """An existing folder may be replaced only if it is empty or an earlier report."""
-    return not any(path.iterdir()) or any((path / m).is_file() for m in MARKERS)
-
-
 def stage_folder(out: str | os.PathLike[str]) -> Path:
-    """Create the empty staging folder ``<out>.tmp-<pid>`` next to ``out`` (parents too).
-
-    Raises:
-        ValueError: ``out`` exists but is a file, or a folder that is not a report.
-        OSError: the location cannot be written (read-only, parent is a file, …).
-
-    Example:
-        >>> stage_folder("reports/chapter").name  # doctest: +SKIP
-        'chapter.tmp-1234'
-    """
-    out = Path(out).absolute()
-    existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir():
-        raise ValueError(f"{existing} is a file, not a folder")
-    if out.is_dir() and not _is_replaceable(out):
-        raise ValueError(
-            f"{out} exists and is not an rnnlab report (no results.json); "
-            "choose another folder or remove it first"
-        )
-    staging = out.with_name(f"{out.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging.mkdir()
-    return staging
+    """Create the empty staging folder ``<out>.tmp-<pid>`` beside ``out``
+    (:func:`rnnlab.apps.folders.stage_folder`; an earlier report has one of :data:`MARKERS`)."""
+    return folders.stage_folder(out, MARKERS, "rnnlab report")
 
 
-def publish_folder(staging: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
-    """Replace ``out`` by ``staging``: old report aside, new one in, old one deleted.
-
-    Example:
-        >>> publish_folder("reports/chapter.tmp-1234", "reports/chapter")  # doctest: +SKIP
-        PosixPath('/home/me/reports/chapter')
-    """
-    staging, out = Path(staging), Path(out).absolute()
-    old = None
-    if out.exists():
-        old = out.with_name(f"{out.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.rename(out, old)
-    try:
-        os.rename(staging, out)
-    except BaseException:
-        if old is not None:
-            os.rename(old, out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out
-
-
-def discard_folder(staging: str | os.PathLike[str]) -> None:
-    """Delete a staging folder (after a failure); missing folders are fine.
-
-    Example:
-        >>> discard_folder("reports/chapter.tmp-1234")  # doctest: +SKIP
-    """
-    shutil.rmtree(staging, ignore_errors=True)
+publish_folder = folders.publish_folder
+discard_folder = folders.discard_folder

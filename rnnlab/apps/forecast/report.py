@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 import rnnlab
+from rnnlab.apps import folders
 from rnnlab.apps.forecast import plotting
 from rnnlab.apps.forecast.calendar import season_length
 from rnnlab.apps.forecast.frame import Panel
@@ -351,56 +351,11 @@ def write_outputs(run: ForecastRun, folder: str | os.PathLike[str], plots: int =
     return sorted(p.name for p in folder.iterdir())
 
 
-def _is_replaceable(path: Path) -> bool:
-    """An existing folder may be replaced only if it is empty or an earlier report."""
-    return not any(path.iterdir()) or any((path / m).is_file() for m in MARKERS)
-
-
 def stage_folder(out: str | os.PathLike[str]) -> Path:
-    """Create the empty staging folder ``<out>.tmp-<pid>`` beside ``out`` (parents too).
-
-    Raises:
-        ValueError: ``out`` is a file, or a folder that is neither empty nor a report.
-        OSError: the place cannot be written.
-    """
-    out = Path(out).absolute()
-    existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir():
-        raise ValueError(f"{existing} is a file, not a folder")
-    if out.is_dir() and not _is_replaceable(out):
-        raise ValueError(
-            f"{out} exists and is not an rnnlab forecast report (no metrics.json); "
-            "choose another folder or remove it first"
-        )
-    staging = out.with_name(f"{out.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging.mkdir()
-    return staging
+    """Create the empty staging folder ``<out>.tmp-<pid>`` beside ``out``
+    (:func:`rnnlab.apps.folders.stage_folder`; an earlier report has one of :data:`MARKERS`)."""
+    return folders.stage_folder(out, MARKERS, "rnnlab forecast report")
 
 
-def publish_folder(staging: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
-    """Replace ``out`` by ``staging``: the old folder aside, the new one in, the old deleted."""
-    staging, out = Path(staging), Path(out).absolute()
-    old = None
-    if out.exists():
-        old = out.with_name(f"{out.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.rename(out, old)
-    try:
-        os.rename(staging, out)
-    except BaseException:
-        if old is not None:
-            os.rename(old, out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out
-
-
-def discard_folder(staging: str | os.PathLike[str] | None) -> None:
-    """Delete a staging folder after a failure (None or a missing folder: nothing)."""
-    if staging is not None:
-        shutil.rmtree(staging, ignore_errors=True)
+publish_folder = folders.publish_folder
+discard_folder = folders.discard_folder
