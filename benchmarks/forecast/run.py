@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         if a.quick:
             df = quick_data(df, spec)
-        specs[name] = {k: v for k, v in vars(spec).items() if k != "name"}
+        # epochs / max_steps are per-contender overrides: each row's settings records them
+        skip = ("name", "epochs", "max_steps")
+        specs[name] = {k: v for k, v in vars(spec).items() if k not in skip}
         specs[name]["series"] = int(df["unique_id"].nunique())
         specs[name]["steps"] = len(df)
         rows = results.setdefault(name, {})
