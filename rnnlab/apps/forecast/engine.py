@@ -209,13 +209,12 @@ def train(spec: Spec, panel: Panel, ends: np.ndarray) -> Trained:
     val = None
     if len(val_idx):
         val = PanelSource(values, val_idx, take)
+        # From the first epoch: on small panels the best epoch comes early (US employment,
+        # backtest MASE 1.13 when stopping could start only after a quarter of the epochs,
+        # 0.71 from the first; co2, Seattle and El Nino within seed noise either way).
         cbs.append(
-            # Not in the first quarter: small recurrent nets often plateau at first.
             callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=spec.patience,
-                restore_best_weights=True,
-                start_from_epoch=epochs // 4,
+                monitor="val_loss", patience=spec.patience, restore_best_weights=True
             )
         )
     history = model.fit(
@@ -258,8 +257,10 @@ def choose_base(spec: Spec, panel: Panel, ends: np.ndarray) -> int:
 
 
 def auto_epochs(n_windows: int, batch_size: int, max_steps: int) -> int:
-    """Epochs for about ``max_steps`` gradient steps (NeuralForecast's training budget),
-    at least 1 and at most 500: small data gets many passes, a large panel one.
+    """Epochs for about ``max_steps`` gradient steps, at least 1 and at most 500: small
+    data gets many passes, a large panel one. (The Forecaster's 500 is half
+    NeuralForecast's 1,000: with early stopping, co2's and Seattle's backtest MASE at 500
+    were within seed noise of 1,000's, in half the time.)
 
     Example:
         >>> auto_epochs(320, 32, 1000), auto_epochs(10**6, 32, 1000)

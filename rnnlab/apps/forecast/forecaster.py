@@ -123,7 +123,7 @@ class Forecaster:
         units: int = 32,
         dropout: float = 0.0,
         epochs: int | None = None,
-        max_steps: int = 1000,
+        max_steps: int = 500,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
         patience: int = 10,
