@@ -9,8 +9,10 @@ with ``lookback`` steps in (``input_chunk_length`` / ``input_size``) and ``horiz
 Two budgets (``PROFILES``): ``"default"`` the libraries' documented defaults (Darts:
 ``hidden_dim=25``, one layer, ``batch_size=32``, ``n_epochs=100``; NeuralForecast LSTM: two
 encoder layers of 128, GRU of 200, ``max_steps=1000``, ``windows_batch_size=128``) and
-``"matched"`` rnnlab's ``Forecaster`` defaults (two recurrent layers of 32 units, batches of
-32 windows, about 1,000 gradient steps; each library's own learning rate and scaler). Neither
+``"matched"`` rnnlab's ``Forecaster`` network and batches (two recurrent layers of 32 units,
+batches of 32 windows) at NeuralForecast's default budget of about 1,000 gradient steps
+(rnnlab's own default is 500 with early stopping on a validation tail, which the peers here
+do not use); each library's own learning rate and scaler. Neither
 uses calendar covariates (the peers' defaults add none). Each ``Result.settings`` says what ran.
 """
 

@@ -36,23 +36,10 @@ ORDER = ("rnnlab_lstm", *peers.PEERS)
 
 
 # -- datasets -------------------------------------------------------------------------------
-def _statsmodels_co2() -> tuple[pd.DataFrame, dict[str, Any]]:
-    # Development fallback while rnnlab.forecast.datasets is missing: the same source.
-    from statsmodels.datasets import co2
-
-    s = co2.load_pandas().data["co2"].asfreq("W-SAT").interpolate()
-    df = pd.DataFrame({"unique_id": "co2", "ds": s.index, "y": s.to_numpy(float)})
-    return df, dict(freq="W-SAT", horizon=52, lookback=156, season=52)
-
-
 def load_dataset(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The long frame of a bundled dataset and its ``freq, horizon, lookback, season``."""
-    try:
-        from rnnlab.forecast import datasets
-    except ImportError:
-        if name != "co2":
-            raise
-        return _statsmodels_co2()
+    from rnnlab.forecast import datasets
+
     info = datasets.info(name)
     meta = dict(
         freq=info.freq, horizon=info.horizon, lookback=info.lookback, season=info.season_length
