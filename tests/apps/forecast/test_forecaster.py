@@ -208,3 +208,38 @@ def test_a_users_model_and_past_only_covariates(df):
     assert fc.model_.input_shape == (None, L + H, 3)
     assert fc.model_.layers[0].units == 3
     assert len(fc.predict()) == 2 * H
+
+
+def test_every_window_of_a_fitted_model_is_forecast_in_one_compiled_call(df, monkeypatch, caplog):
+    import jax
+
+    from rnnlab.apps.forecast import engine
+
+    calls = []
+    real = engine.forecast
+
+    def counting(spec, trained, panel, origins, *args, **kwargs):
+        with caplog.at_level("WARNING"), jax.log_compiles():
+            caplog.clear()
+            out = real(spec, trained, panel, origins, *args, **kwargs)
+            predict = [m for m in caplog.messages if "compilation of jit(_predict" in m]
+        calls.append((len(origins), len(predict)))
+        return out
+
+    monkeypatch.setattr(engine, "forecast", counting)
+    Forecaster(model="gru", **SMALL).backtest(df, windows=4, step=2)
+    # One call for the 2 series x 4 windows, compiling the network's forward pass once.
+    assert calls == [(8, 1)]
+
+
+def test_refit_trains_each_window_only_on_data_before_its_cutoff(df):
+    fc = Forecaster(model="gru", **SMALL)
+    cv = fc.backtest(df, windows=2, step=H, refit=True)
+    first, second = sorted(cv["cutoff"].unique())
+    changed = df.copy()
+    changed.loc[changed["ds"] > first, "y"] += 50.0  # after the first cutoff only
+    cv2 = fc.backtest(changed, windows=2, step=H, refit=True)
+    one, two = cv["cutoff"] == first, cv["cutoff"] == second
+    np.testing.assert_array_equal(cv.loc[one, "y_hat"], cv2.loc[one, "y_hat"])
+    # The second window reads (and its model trained on) the changed steps: it moved.
+    assert np.abs(cv2.loc[two, "y_hat"].to_numpy() - cv.loc[two, "y_hat"].to_numpy()).max() > 1
