@@ -92,6 +92,7 @@ def load_forecaster(cls: type, directory: str | os.PathLike[str]) -> Any:
     settings = dict(meta["settings"])
     model = load_model(folder / "model.keras", custom_objects={"LastStep": LastStep}, compile=False)
     builder = settings.pop("model") or (lambda: model)
+    settings["quantiles"] = settings["quantiles"] or None  # a point forecast saves []
     args = meta["data_args"]
     fc = cls(
         model=builder,

@@ -78,6 +78,15 @@ def test_predict_after_load_equals_predict_before_save(fitted, tmp_path):
         Forecaster.load(tmp_path)
 
 
+def test_a_point_forecaster_loads_too(df, tmp_path):
+    # No quantiles: saved as an empty list, which the constructor refuses as a setting.
+    fc = Forecaster(model="lstm", **SMALL).fit(df)
+    fc.save(tmp_path / "point")
+    loaded = Forecaster.load(tmp_path / "point")
+    assert loaded.settings["quantiles"] == () and loaded.settings["intervals"] is None
+    pd.testing.assert_frame_equal(loaded.predict(), fc.predict(), check_exact=True)
+
+
 def test_backtest_does_not_look_past_a_cutoff(df):
     fc = Forecaster(model="lstm", **SMALL)
     cv = fc.backtest(df, windows=2, step=H)
