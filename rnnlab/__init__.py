@@ -5,6 +5,9 @@ imports (``import rnnlab as keras``). Applications built on it (the RNN
 chapter's pipeline, report and ``rnnlab`` command) live in :mod:`rnnlab.apps`
 and are not imported here; ``rnnlab.data`` and ``rnnlab.baselines`` (the
 chapter's series and naive forecast) are imported on first use.
+``rnnlab.distribution`` (Keras 3's data parallelism) is small and starts nothing in
+JAX, so importing rnnlab leaves ``use_cpu_devices`` and ``RNNLAB_CPU_DEVICES`` free
+to set the device count.
 
 Example:
     >>> import rnnlab as keras
@@ -20,6 +23,7 @@ from rnnlab import (
     activations,
     callbacks,
     cells,
+    distribution,
     initializers,
     layers,
     losses,
@@ -43,6 +47,7 @@ __all__ = [
     "callbacks",
     "cells",
     "data",
+    "distribution",
     "initializers",
     "layers",
     "losses",

@@ -23,8 +23,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from rnnlab import losses, optimizers, training
+from rnnlab import distribution, losses, optimizers, training
 from rnnlab.callbacks import Callback, History
+from rnnlab.distribution import feed as dist_feed
 from rnnlab.metrics import get as get_metric
 from rnnlab.training.sources import Source, is_source
 from rnnlab.training.state import TrainState
@@ -313,7 +314,10 @@ class TrainingMixin:
         and with any number of samples up to the chunk size's power-of-two bucket —
         reuse one compiled function. For models whose layers all honour masks, the
         time axis is also left-padded (masked) to a multiple of 16 steps, so growing
-        sequences in iterative forecasting do not recompile at every call.
+        sequences in iterative forecasting do not recompile at every call. With a
+        :class:`~rnnlab.distribution.DataParallel` distribution set, each chunk is split
+        over this process's devices of it (the chunk rounded up to a multiple of their
+        count); across hosts every process predicts its own ``x``.
 
         Example:
             >>> from rnnlab.layers import Dense
@@ -328,6 +332,10 @@ class TrainingMixin:
             chunk = training.default_chunk(n, x.shape[1] if x.ndim > 2 else None)
         else:
             chunk = positive_int(batch_size, "batch_size", "predict")
+        dp = distribution.distribution()
+        params, put = self.params, None
+        if dp is not None:
+            chunk, params, put = _split_prediction(dp, chunk, params)
         steps, lead = (x.shape[1], self._time_padding(x)) if x.ndim == 3 else (0, 0)
         mask = None
         if lead:
@@ -340,8 +348,27 @@ class TrainingMixin:
             if real < chunk:
                 pad = np.zeros((chunk - real, *part.shape[1:]), np.float32)
                 part = np.concatenate([part, pad])
-            out = np.asarray(self.predict_fn(self.params, part, mask))[:real]
+            if put is not None:
+                part, mask = put(part), None if mask is None else put(mask)
+            out = np.asarray(self.predict_fn(params, part, mask))[:real]
             if lead and out.ndim == 3 and out.shape[1] == lead + steps:
                 out = out[:, lead:]  # drop the padded steps of sequence outputs
             outputs.append(out)
         return np.concatenate(outputs)
+
+
+def _split_prediction(dp: distribution.DataParallel, chunk: int, params: Any) -> tuple[Any, ...]:
+    """``(chunk, params, put)`` for a prediction over this process's devices of ``dp``:
+    the chunk rounded up to a multiple of their count, the weights replicated on them,
+    ``put(a)`` splitting an array's first axis over them."""
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    local = [d for d in dp.devices if d.process_index == jax.process_index()]
+    if not local:
+        raise ValueError(f"predict: this process owns none of the devices of {dp!r}")
+    mesh = Mesh(np.array(local, dtype=object), ("batch",))
+    chunk = -(-chunk // len(local)) * len(local)
+    params = jax.device_put(dist_feed.local_copy(params), NamedSharding(mesh, P()))
+    split = NamedSharding(mesh, P("batch"))
+    return chunk, params, lambda a: jax.device_put(np.asarray(a), split)

@@ -132,6 +132,8 @@ def make_train_epoch(
     tx: optax.GradientTransformation,
     on_batch: Callable[[Any, Any], None] | None = None,
     take: TakeFn = take_rows,
+    constrain: Callable[[Any], Any] | None = None,
+    out_shardings: Any = None,
 ) -> Callable[..., EpochResult]:
     """Build ``epoch(state, x, y, idx, weights, val=None) -> EpochResult``.
 
@@ -149,6 +151,10 @@ def make_train_epoch(
     ``take(x, y, idx) -> (x_batch, y_batch)`` cuts a batch out of ``x`` and ``y``
     (any pytrees; the rows ``x[idx], y[idx]`` by default) — a
     :class:`~rnnlab.training.sources.Source`'s gather, for data kept compact.
+    ``constrain`` and ``out_shardings`` make the data-parallel variant
+    (:mod:`rnnlab.distribution`): ``constrain((xb, yb, wb))`` pins every gathered batch
+    to be split over the devices, and every output gets ``out_shardings`` (replicated);
+    with both ``None`` the program is the single-device one.
     """
 
     def batch_loss(params, xb, yb, wb, key):
@@ -157,7 +163,7 @@ def make_train_epoch(
         return total / jnp.maximum(weight, 1e-12), (pred, mask, updates, weight)
 
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
-    evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take)
+    evaluate_chunks = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take, constrain)
 
     def epoch(state, x, y, idx, weights, val=None):
         key = jax.random.fold_in(state.rng, state.epoch)
@@ -166,6 +172,8 @@ def make_train_epoch(
             params, opt_state, healthy = carry
             i, bidx, wb = batch
             xb, yb = take(x, y, bidx)
+            if constrain is not None:  # each device computes its part of the batch
+                xb, yb, wb = constrain((xb, yb, wb))
             (loss, aux), grads = grad_fn(params, xb, yb, wb, jax.random.fold_in(key, i))
             pred, mask, updates, weight = aux
             if on_batch is not None:
@@ -195,6 +203,8 @@ def make_train_epoch(
         new_state = TrainState(params, opt_state, state.step + applied, state.epoch + 1, state.rng)
         return EpochResult(new_state, loss, metrics, finite, val_values)
 
+    if out_shardings is not None:
+        return jax.jit(epoch, out_shardings=out_shardings, compiler_options=compiler_options())
     return jax.jit(epoch, compiler_options=compiler_options())
 
 
@@ -203,19 +213,28 @@ def make_evaluate(
     loss_fn: PerSampleFn,
     metric_fns: Sequence[PerSampleFn],
     take: TakeFn = take_rows,
+    constrain: Callable[[Any], Any] | None = None,
+    out_shardings: Any = None,
 ) -> Callable[..., jax.Array]:
     """Build the jitted ``evaluate(params, x, y, idx, weights) -> [loss, *metrics]``.
 
     Weighted means over the chunks ``idx``/``weights`` ``(n_chunks, chunk)`` of
     ``x``/``y`` (:func:`batch_plan` without shuffling: the last chunk padded and
-    weighted 0), one chunk per step of a compiled ``lax.scan``.
+    weighted 0), one chunk per step of a compiled ``lax.scan``. ``constrain`` and
+    ``out_shardings``: the data-parallel variant, as in :func:`make_train_epoch`.
     """
-    evaluate = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take)
+    evaluate = _chunked_evaluation(forward_fn, loss_fn, metric_fns, take, constrain)
+    if out_shardings is not None:
+        return jax.jit(evaluate, out_shardings=out_shardings, compiler_options=compiler_options())
     return jax.jit(evaluate, compiler_options=compiler_options())
 
 
 def _chunked_evaluation(
-    forward_fn: ForwardFn, loss_fn: PerSampleFn, metric_fns: Sequence[PerSampleFn], take: TakeFn
+    forward_fn: ForwardFn,
+    loss_fn: PerSampleFn,
+    metric_fns: Sequence[PerSampleFn],
+    take: TakeFn,
+    constrain: Callable[[Any], Any] | None = None,
 ) -> Callable[..., jax.Array]:
     """``run(params, x, y, idx, weights) -> [loss, *metrics]``, not jitted: the body of
     :func:`make_evaluate`'s function and of the validation pass in the compiled epoch."""
@@ -224,6 +243,8 @@ def _chunked_evaluation(
         def body(_, batch):
             bidx, wb = batch
             xb, yb = take(x, y, bidx)
+            if constrain is not None:
+                xb, yb, wb = constrain((xb, yb, wb))
             pred, mask, _ = forward_fn(params, xb, training=False)
             sums = [weighted_sums(f(yb, pred), wb, mask) for f in [loss_fn, *metric_fns]]
             return None, (jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums]))

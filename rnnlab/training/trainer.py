@@ -28,7 +28,9 @@ import jax
 import numpy as np
 import optax
 
+from rnnlab import distribution as dist
 from rnnlab.callbacks import Callback, CallbackList, History
+from rnnlab.distribution import feed as dist_feed
 from rnnlab.optimizers import Optimizer
 from rnnlab.training import epoch as training
 from rnnlab.training.progress import EpochProgress
@@ -36,7 +38,14 @@ from rnnlab.training.sources import Source, TakeFn, is_source, take_rows
 from rnnlab.training.state import TrainState, init_state
 from rnnlab.utils import key_rng
 
-__all__ = ["FitPlan", "Trainer", "evaluation_inputs", "frozen_aware", "source_inputs"]
+__all__ = [
+    "FitPlan",
+    "Trainer",
+    "distributed_inputs",
+    "evaluation_inputs",
+    "frozen_aware",
+    "source_inputs",
+]
 
 
 @dataclass(frozen=True)
@@ -91,11 +100,45 @@ def _inputs(data: Any, chunk: int | None = None) -> tuple[TakeFn, tuple[jax.Arra
     return take_rows, evaluation_inputs(*data, chunk)
 
 
+def distributed_inputs(
+    dp: dist.DataParallel, data: Any, chunk: int | None = None
+) -> tuple[TakeFn, tuple[jax.Array, ...]]:
+    """:func:`_inputs` on ``dp``'s devices: the data placed by a
+    :class:`~rnnlab.distribution.feed.Feed`, the chunks split over the devices."""
+    if is_source(data):
+        take, arrays, x_shape = data.take, data.arrays, tuple(data.sample_shapes[0])
+    else:
+        take, arrays, x_shape = take_rows, data, tuple(data[0].shape[1:])
+    feed = dist_feed.Feed(dp, arrays, rows=take is take_rows)
+    n = feed.n_samples
+    chunk = chunk or training.default_chunk(n, x_shape[0] if len(x_shape) > 1 else None)
+    return take, (*feed.arrays, *feed.plan(*training.batch_plan(n, chunk, rng=None)))
+
+
+def _from_process_0(state: TrainState) -> TrainState:
+    """Process 0's state on every process (several hosts): the same initial weights and
+    fit key everywhere, even where the processes' seeds differ."""
+    from jax.experimental import multihost_utils
+
+    impl = jax.random.key_impl(state.rng)
+    plain = state._replace(rng=jax.random.key_data(state.rng))
+    synced = multihost_utils.broadcast_one_to_all(plain)
+    synced = jax.tree.map(jax.device_put, synced)
+    return synced._replace(rng=jax.random.wrap_key_data(synced.rng, impl=impl))
+
+
 def frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
     """``tx`` on trainable weights, no update on frozen ones (``optax.multi_transform``)."""
     if any(v == "freeze" for layer in labels.values() for v in layer.values()):
         return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
     return tx
+
+
+def _sharded(dp: dist.DataParallel | None) -> dict[str, Any]:
+    """The compiled functions' data-parallel arguments for ``dp`` (none without one)."""
+    if dp is None:
+        return {}
+    return {"constrain": lambda tree: dist_feed.constrain(dp, tree), "out_shardings": dp.replicated}
 
 
 class Trainer:
@@ -128,15 +171,16 @@ class Trainer:
         self.metric_names = metric_names
         self.metric_fns = metric_fns
         self.optimizer = optimizer
-        self._evaluate_fns: dict[TakeFn, Callable[..., jax.Array]] = {}
+        self._evaluate_fns: dict[tuple[TakeFn, Any], Callable[..., jax.Array]] = {}
         self.evaluate_fn = self.evaluate_fn_for(take_rows)
         self.epoch = 0
         self.rng: jax.Array | None = None
         # The epoch programs for one trainable/frozen split, built on first use: one
-        # per gather (``take``) and progress variant (``live``).
+        # per gather (``take``), progress variant (``live``) and device mesh (``None``:
+        # one device).
         self._labels: dict | None = None
         self._tx: optax.GradientTransformation | None = None
-        self._epochs: dict[tuple[TakeFn, bool], Callable[..., training.EpochResult]] = {}
+        self._epochs: dict[tuple[TakeFn, bool, Any], Callable[..., training.EpochResult]] = {}
         self._batch_listener: Callable[[float, float], None] | None = None
 
     # -- state ------------------------------------------------------------------------------
@@ -154,45 +198,61 @@ class Trainer:
         self.rng = state.rng
         return state.params
 
-    def evaluate_fn_for(self, take: TakeFn) -> Callable[..., jax.Array]:
-        """The jitted evaluation of data gathered by ``take`` (built on first use)."""
-        if take not in self._evaluate_fns:
-            self._evaluate_fns[take] = training.make_evaluate(
-                self.forward, self.loss_fn, self.metric_fns, take
+    def evaluate_fn_for(
+        self, take: TakeFn, dp: dist.DataParallel | None = None
+    ) -> Callable[..., jax.Array]:
+        """The jitted evaluation of data gathered by ``take`` (built on first use), on
+        ``dp``'s devices when given."""
+        key = (take, None if dp is None else dp.mesh)
+        if key not in self._evaluate_fns:
+            self._evaluate_fns[key] = training.make_evaluate(
+                self.forward, self.loss_fn, self.metric_fns, take, **_sharded(dp)
             )
-        return self._evaluate_fns[take]
+        return self._evaluate_fns[key]
 
     def epoch_fn(
-        self, labels: dict, live: bool = False, take: TakeFn = take_rows
+        self,
+        labels: dict,
+        live: bool = False,
+        take: TakeFn = take_rows,
+        dp: dist.DataParallel | None = None,
     ) -> Callable[..., training.EpochResult]:
         """The compiled epoch for the trainable/frozen split ``labels`` (built on first use).
 
         A new split (a layer frozen or unfrozen) builds a new program and resets the
         optimizer state, whose structure depends on the split. ``live``: the variant
         that reports every batch to the progress bar. ``take``: how batches are cut
-        out of the data (a :class:`~rnnlab.training.sources.Source`'s gather).
+        out of the data (a :class:`~rnnlab.training.sources.Source`'s gather). ``dp``:
+        the data-parallel variant for that distribution's devices.
         """
         if self._labels != labels:
             self.optimizer.reset()  # before the transform is built: it starts from the rate
             self._labels = labels
             self._tx = frozen_aware(self.optimizer.transform, labels)
             self._epochs = {}
-        if (take, live) not in self._epochs:
+        key = (take, live, None if dp is None else dp.mesh)
+        if key not in self._epochs:
             on_batch = self._report_batch if live else None
-            self._epochs[take, live] = training.make_train_epoch(
-                self.forward, self.loss_fn, self.metric_fns, self._tx, on_batch, take
+            self._epochs[key] = training.make_train_epoch(
+                self.forward,
+                self.loss_fn,
+                self.metric_fns,
+                self._tx,
+                on_batch,
+                take,
+                **_sharded(dp),
             )
-        return self._epochs[take, live]
+        return self._epochs[key]
 
     @property
     def train_epoch(self) -> Callable[..., training.EpochResult] | None:
         """The compiled epoch of the current split for arrays (``None`` before a fit)."""
-        return self._epochs.get((take_rows, False))
+        return self._epochs.get((take_rows, False, None))
 
     @property
     def train_epoch_live(self) -> Callable[..., training.EpochResult] | None:
         """Its variant reporting every batch to a live progress bar, once one was needed."""
-        return self._epochs.get((take_rows, True))
+        return self._epochs.get((take_rows, True, None))
 
     def _report_batch(self, loss_sum: Any, weight: Any) -> None:
         # Called by the compiled epoch (host callback) while a progress bar is live.
@@ -212,9 +272,15 @@ class Trainer:
         self, params: Any, x: np.ndarray | Source, y: np.ndarray | None, chunk: int | None = None
     ) -> list[float]:
         """``[loss, *metrics]`` on ``(x, y)`` (or the source ``x``) as floats, averaged
-        over samples."""
-        take, inputs = _inputs(x if is_source(x) else (x, y), chunk)
-        return np.asarray(self.evaluate_fn_for(take)(params, *inputs)).tolist()
+        over samples (over every process's samples, with a distribution across hosts)."""
+        data = x if is_source(x) else (x, y)
+        dp = dist.distribution()
+        if dp is None:
+            take, inputs = _inputs(data, chunk)
+            return np.asarray(self.evaluate_fn_for(take)(params, *inputs)).tolist()
+        take, inputs = distributed_inputs(dp, data, chunk)
+        values = self.evaluate_fn_for(take, dp)(dist_feed.replicate(dp, params), *inputs)
+        return np.asarray(values).tolist()
 
     # -- the loop ---------------------------------------------------------------------------
     def fit(self, model: Any, plan: FitPlan, fit_key: jax.Array) -> History:
@@ -227,16 +293,29 @@ class Trainer:
         history = History()
         cbs = CallbackList([history, *plan.callbacks])
         cbs.set_model(model)
-        steps = -(-plan.n_samples // plan.batch_size)
+        dp = dist.distribution()
+        take = plan.x.take if is_source(plan.x) else take_rows
+        data = None
+        if dp is not None:  # the data on the devices: across hosts, n counts all processes'
+            data = dist_feed.Feed(
+                dp, plan.x.arrays if is_source(plan.x) else (plan.x, plan.y), rows=take is take_rows
+            )
+        n_samples = plan.n_samples if data is None else data.n_samples
+        steps = -(-n_samples // plan.batch_size)
         cbs.set_params({"epochs": plan.epochs, "steps": steps, "verbose": plan.verbose})
         progress = EpochProgress(plan.epochs, plan.verbose, plan.initial_epoch)
-        take = plan.x.take if is_source(plan.x) else take_rows
-        train_epoch = self.epoch_fn(model.trainable_labels(), live=progress.live, take=take)
+        train_epoch = self.epoch_fn(model.trainable_labels(), progress.live, take, dp)
         self.ensure_optimizer_state(model.params)
         self.rng, self.epoch = fit_key, plan.initial_epoch
-        # device_put, not jnp.asarray: no per-shape copy program
-        x_dev, y_dev = jax.device_put(plan.x.arrays if is_source(plan.x) else (plan.x, plan.y))
-        val_dev = None if plan.val is None else _inputs(plan.val)[1]
+        if data is None:
+            # device_put, not jnp.asarray: no per-shape copy program
+            x_dev, y_dev = jax.device_put(plan.x.arrays if is_source(plan.x) else (plan.x, plan.y))
+            val_dev = None if plan.val is None else _inputs(plan.val)[1]
+        else:
+            x_dev, y_dev = data.arrays
+            val_dev = None if plan.val is None else distributed_inputs(dp, plan.val)[1]
+            if jax.process_count() > 1:
+                model.train_state = _from_process_0(model.train_state)
         model.stop_training = False
         # A callback may restore a saved TrainState here (a resumed run): the loop then
         # goes on from that state's epoch, with that state's key.
@@ -252,8 +331,11 @@ class Trainer:
                     # The sample order is drawn on the host from the fit's key and the
                     # epoch: reproducible, and no shuffle compiled into the epoch.
                     rng = key_rng(self.rng, epoch) if plan.shuffle else None
-                    idx, weights = training.batch_plan(plan.n_samples, plan.batch_size, rng)
+                    idx, weights = training.batch_plan(n_samples, plan.batch_size, rng)
                     state = model.train_state  # callbacks may have changed weights or rate
+                    if data is not None:
+                        idx, weights = data.plan(idx, weights)
+                        state = dist_feed.replicate(dp, state)
                     result = train_epoch(state, x_dev, y_dev, idx, weights, val_dev)
                     model.train_state = result.state
                     logs = self._epoch_logs(epoch, result, cbs)
@@ -264,6 +346,8 @@ class Trainer:
                     cbs.on_epoch_end(epoch, logs)
         finally:
             self._batch_listener = None
+            if data is not None:  # the model's arrays back on one device, as without dp
+                model.train_state = dist_feed.local_copy(model.train_state)
         cbs.on_train_end()
         history.model = model
         return history
