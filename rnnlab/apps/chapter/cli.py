@@ -16,18 +16,17 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import rnnlab
-from rnnlab.apps.chapter import pipeline, recipes, report
-from rnnlab.callbacks import Callback
+from rnnlab.apps.chapter import pipeline, recipes, report, report_seeds
+from rnnlab.apps.chapter.display import Display, EpochLogger
 
 __all__ = [
     "Display",
+    "EpochLogger",
     "UsageError",
     "build_parser",
     "config_from_args",
@@ -75,6 +74,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed", metavar="SEED", default="42", help="seed of data and weights (default 42)"
+    )
+    parser.add_argument(
+        "--seeds",
+        metavar="K",
+        default="1",
+        help="train every model from K seeds, a positive integer (default 1): each "
+        "model's K replicas train as one compiled program (rnnlab.parallel.Ensemble) and "
+        "the report gives validation MSE as mean ± std and min–max. Replica 0 uses the "
+        "seed a one-seed run gives the model (SeedSequence([SEED, model index])), replica "
+        "r >= 1 SeedSequence([SEED, model index, r]); --seeds 1 is the one-seed report",
     )
     parser.add_argument(
         "--models",
@@ -142,7 +151,7 @@ def config_from_args(args: argparse.Namespace) -> pipeline.ChapterConfig:
     """Validate parsed arguments into a :class:`~rnnlab.apps.chapter.pipeline.ChapterConfig`.
 
     Raises:
-        UsageError: a bad value (epochs, seed, model name or jobs).
+        UsageError: a bad value (epochs, seed, seeds, model name or jobs).
 
     Example:
         >>> config_from_args(build_parser().parse_args(["--quick"])).epochs
@@ -151,6 +160,7 @@ def config_from_args(args: argparse.Namespace) -> pipeline.ChapterConfig:
     default_epochs = pipeline.QUICK_EPOCHS if args.quick else 15
     epochs = default_epochs if args.epochs is None else _int_arg(args.epochs, "--epochs", 1)
     seed = _int_arg(args.seed, "--seed", 0, 2**31 - 1)
+    seeds = _int_arg(getattr(args, "seeds", "1"), "--seeds", 1)
     try:
         models = recipes.parse_models(args.models)
     except ValueError as exc:
@@ -164,82 +174,8 @@ def config_from_args(args: argparse.Namespace) -> pipeline.ChapterConfig:
         quick=args.quick,
         workers=workers,
         save_models=bool(getattr(args, "save_models", False)),
+        seeds=seeds,
     )
-
-
-class EpochLogger(Callback):
-    """Reports each finished epoch of one model to a :class:`Display`."""
-
-    def __init__(self, display: Display, name: str, epochs: int) -> None:
-        super().__init__()
-        self.display, self.name, self.epochs = display, name, epochs
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        self.display.epoch_done(self.name, epoch + 1, self.epochs, logs or {})
-
-
-class Display(pipeline.RunObserver):
-    """Live progress: a rich bar on a terminal, plain lines otherwise."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.live = console.is_terminal
-        self.progress: Progress | None = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Display:
-        if self.live:
-            self.progress = Progress(
-                TextColumn("[bold cyan]{task.description}[/] epoch"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[logs]}"),
-                TimeElapsedColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def line(self, text: str) -> None:
-        """Print one plain line (above the bar on a terminal)."""
-        if self.live:
-            self.console.print(text, markup=False, highlight=False)
-        else:
-            print(text, flush=True)
-
-    def model_started(self, name: str, index: int, total: int, summary: str) -> None:
-        self.line(f"\n[{name}] model {index}/{total}: {recipes.RECIPES[name].description}")
-        self.line(summary)
-        if self.progress is not None:
-            self.tasks[name] = self.progress.add_task(f"{name} ({index}/{total})", logs="")
-
-    def callbacks(self, name: str, epochs: int) -> list[Callback]:
-        if self.progress is not None:
-            self.progress.update(self.tasks[name], total=epochs, completed=0)
-        return [EpochLogger(self, name, epochs)]
-
-    def epoch_done(self, name: str, epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        """One epoch of ``name`` finished (``epoch`` is 1-based); may come from any thread."""
-        values = " ".join(f"{k} {v:.4f}" for k, v in logs.items())
-        if self.progress is not None:
-            self.progress.update(self.tasks[name], completed=epoch, logs=values)
-        else:
-            print(f"[{name}] epoch {epoch}/{epochs} {values}", flush=True)
-
-    def model_finished(self, result: pipeline.ModelResult) -> None:
-        ref = result.chapter_mse
-        text = f"[{result.name}] val MSE {result.val_mse:.5f}"
-        text += f" (chapter {ref:.5f})" if ref is not None else ""
-        if result.name != "naive":
-            text += f", trained in {result.train_seconds:.1f} s"
-        if self.progress is not None and result.name in self.tasks:
-            self.progress.remove_task(self.tasks.pop(result.name))
-        self.line(text)
 
 
 def results_table(run: pipeline.ChapterRun) -> Table:
@@ -249,15 +185,26 @@ def results_table(run: pipeline.ChapterRun) -> Table:
         >>> Console().print(results_table(run))  # doctest: +SKIP
     """
     epochs = report.plural(run.config.epochs, "epoch")
-    table = Table(title=f"Chapter results (seed {run.config.seed}, {epochs})")
-    for column in ("model", "params", "val MSE", "chapter", "ratio", "test MSE", "train s"):
+    k = run.config.seeds
+    title = f"Chapter results (seed {run.config.seed}, {epochs})"
+    if k > 1:
+        title = f"Chapter results (seed {run.config.seed}, {k} seeds per model, {epochs})"
+    table = Table(title=title)
+    # With several seeds the spread takes params' place: the table must fit 100 columns.
+    spread = ("val MSE mean ± std", "min–max") if k > 1 else ("params", "val MSE")
+    columns = ("model", *spread, "chapter", "ratio")
+    for column in (*columns, "test MSE", "train s"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for r in run.results:
         ref = r.chapter_mse
+        values = r.val_values
+        cells = [f"{r.params:,}", f"{r.val_mse:.5f}"]
+        if k > 1:
+            stats = [report_seeds.mean_std(values), report_seeds.min_max(values)]
+            cells = stats if r.replicas else [cells[1], "–"]
         table.add_row(
             r.name,
-            f"{r.params:,}",
-            f"{r.val_mse:.5f}",
+            *cells,
             "–" if ref is None else f"{ref:.5f}",
             "–" if ref is None else f"{r.val_mse / ref:.2f}",
             f"{r.test_mse:.5f}",
@@ -319,9 +266,10 @@ def run_chapter_command(args: argparse.Namespace) -> int:
         console = Console(file=sys.stdout, highlight=False, width=100)
     mode = " (quick)" if config.quick else ""
     epochs = report.plural(config.epochs, "epoch")
+    seeds = f" ({config.seeds} seeds per model)" if config.seeds > 1 else ""
     print(
         f"{CHAPTER_PROG}{mode}: {', '.join(('naive', *config.models))}; {epochs}, "
-        f"seed {config.seed}, {config.n_series:,} series per data set",
+        f"seed {config.seed}{seeds}, {config.n_series:,} series per data set",
         flush=True,
     )
     start = time.perf_counter()

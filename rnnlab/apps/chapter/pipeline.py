@@ -39,6 +39,7 @@ __all__ = [
     "ChapterConfig",
     "ChapterRun",
     "ModelResult",
+    "Replica",
     "RunObserver",
     "run_chapter",
     "versions",
@@ -58,6 +59,7 @@ class ChapterConfig:
     quick: bool = False
     workers: int | None = None  # models trained at once; None: parallel.default_workers
     save_models: bool = False  # keep each trained model in its result, for the report to save
+    seeds: int = 1  # replicas per model (rnnlab.apps.chapter.seeds); 1: one model each, as ever
 
     @property
     def effective_workers(self) -> int:
@@ -71,9 +73,25 @@ class ChapterConfig:
         return QUICK_SERIES if self.quick else 10_000
 
 
+@dataclass(frozen=True)
+class Replica:
+    """One seed's model in a ``--seeds K`` run (K > 1): its seed, scores and History."""
+
+    seed: int
+    val_mse: float
+    test_mse: float
+    history: dict[str, list[float]]
+
+
 @dataclass
 class ModelResult:
-    """One row of the results: scores, timing, and what the figures need."""
+    """One row of the results: scores, timing, and what the figures need.
+
+    With ``--seeds K`` (K > 1) ``replicas`` holds each seed's model; ``val_mse`` and
+    ``test_mse`` are then their means, ``history`` the mean curves, ``history_stats``
+    the Ensemble's aggregated History (mean, std, min, max per epoch) and ``forecast``
+    the ensemble's mean forecast.
+    """
 
     name: str
     params: int
@@ -85,7 +103,15 @@ class ModelResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     summary: str = ""
     description: str = ""
-    model: Any = None  # the trained model, kept when ChapterConfig.save_models
+    model: Any = None  # the trained model (an Ensemble with --seeds K), kept with save_models
+    replicas: list[Replica] = field(default_factory=list)  # K > 1 only
+    history_stats: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    ensemble_val_mse: float | None = None  # MSE of the replicas' mean forecast (K > 1)
+
+    @property
+    def val_values(self) -> np.ndarray:
+        """Every replica's validation MSE (just ``val_mse`` for a single model)."""
+        return np.asarray([r.val_mse for r in self.replicas] or [self.val_mse], np.float64)
 
     @property
     def chapter_mse(self) -> float | None:
@@ -247,6 +273,8 @@ def run_chapter(config: ChapterConfig, observer: RunObserver | None = None) -> C
     Seeds everything (:func:`rnnlab.utils.set_random_seed`), resets layer names
     (:func:`rnnlab.utils.clear_session`), and trains each model from its own seed
     (:func:`model_seed`), so results depend only on the seed, epochs and data size.
+    With ``config.seeds > 1`` each model is an :class:`~rnnlab.parallel.Ensemble` of
+    that many replicas (:func:`rnnlab.apps.chapter.seeds.train_ensembles`).
 
     Example:
         >>> run = run_chapter(ChapterConfig(epochs=1, models=("gru",), quick=True))
@@ -261,7 +289,14 @@ def run_chapter(config: ChapterConfig, observer: RunObserver | None = None) -> C
     naive = _naive(single)
     observer.model_finished(naive)
     train_start = time.perf_counter()
-    results = [naive, *_train_all(config, single, multi, observer)] if config.models else [naive]
+    if not config.models:
+        results = [naive]
+    elif config.seeds > 1:
+        from rnnlab.apps.chapter import seeds  # here: seeds imports this module
+
+        results = [naive, *seeds.train_ensembles(config, single, multi, observer)]
+    else:
+        results = [naive, *_train_all(config, single, multi, observer)]
     return ChapterRun(
         config,
         single,

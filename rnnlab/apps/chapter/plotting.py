@@ -22,7 +22,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["plot_loss", "plot_mse_bars", "plot_series", "plot_series_grid", "save_figure"]
+__all__ = [
+    "plot_loss",
+    "plot_loss_band",
+    "plot_mse_bars",
+    "plot_series",
+    "plot_series_grid",
+    "save_figure",
+]
 
 
 def _new_axes(figsize: tuple[float, float]) -> Axes:
@@ -145,6 +152,48 @@ def plot_loss(history: Any, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_loss_band(
+    stats: Mapping[str, Mapping[str, Sequence[float]]], *, ax: Axes | None = None
+) -> Axes:
+    """Plot the mean training (and validation) loss of several seeds with a min–max band.
+
+    Args:
+        stats: ``{"loss": {"mean": [...], "min": [...], "max": [...]}, "val_loss": ...}``,
+            e.g. an :class:`~rnnlab.parallel.EnsembleHistory`'s ``history``; ``"loss"``
+            is required.
+        ax: Axes to draw on; a new 10x5 Figure is made if None.
+
+    Returns:
+        The Axes, titled with the last epoch's mean losses.
+
+    Example:
+        >>> band = {"mean": [0.2, 0.1], "min": [0.1, 0.05], "max": [0.3, 0.2]}
+        >>> plot_loss_band({"loss": band}).get_title()
+        'Training loss (mean): 0.1000'
+    """
+    if "loss" not in stats or not len(stats["loss"].get("mean", [])):
+        raise ValueError(
+            f"plot_loss_band: stats must hold a non-empty 'loss' entry, got keys {sorted(stats)}"
+        )
+    if ax is None:
+        ax = _new_axes((10, 5))
+    title = []
+    for key, label, style in (("loss", "Training", ".--"), ("val_loss", "Validation", "o-")):
+        if key not in stats:
+            continue
+        mean, low, high = (np.asarray(stats[key][s], dtype=float) for s in ("mean", "min", "max"))
+        epochs = np.arange(1, mean.size + 1)
+        (line,) = ax.plot(epochs, mean, style, label=f"{label} loss (mean)")
+        ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        title.append(f"{label} loss (mean): {mean[-1]:.4f}")
+    ax.set_title(", ".join(title))
+    ax.set_xlabel("Epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("Loss (band: min–max over seeds)")
+    ax.legend()
+    return ax
+
+
 def plot_series_grid(x: Any, y_true: Any, n: int = 3, *, y_pred: Any = None) -> Figure:
     """Plot the first ``n`` series side by side (1 row, shared y axis, 15x5 inches).
 
@@ -202,6 +251,7 @@ def plot_mse_bars(
     values: Sequence[float],
     *,
     reference: Mapping[str, float] | None = None,
+    spread: Sequence[tuple[float, float] | None] | None = None,
     ax: Axes | None = None,
     title: str = "Validation MSE by model",
 ) -> Axes:
@@ -213,6 +263,8 @@ def plot_mse_bars(
         reference: optional ``{name: mse}`` of reference figures (e.g. the chapter's),
             drawn as black ``"_"`` markers over the bars with matching names, as one
             line labelled "Chapter"; names without a bar are ignored.
+        spread: optional ``(min, max)`` per bar (``None`` for none), drawn as an error
+            bar, e.g. the range over seeds of a ``--seeds K`` run.
         ax: Axes to draw on; a new 10x5 Figure is made if None.
         title: Axes title.
 
@@ -243,6 +295,18 @@ def plot_mse_bars(
     )
     ax.set_xticks(positions, names, rotation=30, ha="right", rotation_mode="anchor")
     top = float(heights.max())
+    if spread is not None:
+        if len(spread) != len(names):
+            raise ValueError(
+                f"plot_mse_bars: spread must have one entry per name ({len(names)}), "
+                f"got {len(spread)}"
+            )
+        for i, pair in enumerate(spread):
+            if pair is not None:
+                low, high = (float(v) for v in pair)
+                yerr = [[max(heights[i] - low, 0.0)], [max(high - heights[i], 0.0)]]
+                ax.errorbar([i], [heights[i]], yerr=yerr, fmt="none", ecolor="C1", capsize=6)
+                top = max(top, high)
     reference = reference or {}
     matched = [(i, float(reference[name])) for i, name in enumerate(names) if name in reference]
     if matched:

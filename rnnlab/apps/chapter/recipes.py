@@ -31,6 +31,7 @@ __all__ = [
     "build_model",
     "model_seed",
     "parse_models",
+    "replica_seeds",
 ]
 
 CHAPTER_MSE: dict[str, float] = {
@@ -119,8 +120,27 @@ def model_seed(seed: int, name: str) -> int:
     return int(state[0]) & 0x7FFFFFFF
 
 
-def build_model(name: str, seed: int | None = None) -> Sequential:
-    """Build and compile one of the chapter's models (loss ``"mse"``).
+def replica_seeds(seed: int, name: str, k: int) -> list[int]:
+    """The seeds of model ``name``'s ``k`` replicas in a ``--seeds k`` run.
+
+    Replica 0 trains from :func:`model_seed` (the seed a one-seed run uses, so
+    ``--seeds k`` extends a ``--seeds 1`` run); replica ``r >= 1`` from
+    ``SeedSequence([seed, model index, r])``, a stream no other model or replica shares.
+
+    Example:
+        >>> replica_seeds(42, "lstm", 3)[0] == model_seed(42, "lstm")
+        True
+    """
+    if k < 1:
+        raise ValueError(f"replica_seeds: k must be a positive integer, got {k!r}")
+    index = MODEL_NAMES.index(name)
+    rest = [np.random.SeedSequence([seed, index, r]).generate_state(1)[0] for r in range(1, k)]
+    return [model_seed(seed, name), *(int(s) & 0x7FFFFFFF for s in rest)]
+
+
+def build_model(name: str, seed: int | None = None, *, compile: bool = True) -> Sequential:
+    """Build one of the chapter's models and, unless ``compile=False``, compile it
+    (its optimizer, loss ``"mse"``); an :class:`~rnnlab.parallel.Ensemble` compiles its own.
 
     Example:
         >>> build_model("gru").count_params()
@@ -130,7 +150,8 @@ def build_model(name: str, seed: int | None = None) -> Sequential:
     model = Sequential(seed=seed)
     for layer in recipe.layers():
         model.add(layer)
-    model.compile(optimizer=recipe.optimizer(), loss="mse")
+    if compile:
+        model.compile(optimizer=recipe.optimizer(), loss="mse")
     return model
 
 
