@@ -324,14 +324,20 @@ class Layer:
             if n not in self.non_trainable_names
         )
 
-    def __call__(self, x: Any, *, training: bool = False) -> jax.Array:
-        """Eager call on a concrete array; builds with fresh weights on first use.
+    def __call__(self, x: Any, *, training: bool = False) -> Any:
+        """Eager call on a concrete array, building with fresh weights on first use; or,
+        on symbolic tensors (``keras.Input`` and layer outputs, or lists of them), a
+        functional model's call: builds for their shapes and returns symbolic outputs.
 
         Example:
             >>> from rnnlab.layers import SimpleRNN
             >>> SimpleRNN(4)(np.ones((2, 5, 1), np.float32)).shape
             (2, 4)
         """
+        from rnnlab.layers import symbolic
+
+        if symbolic.has_symbolic(x):
+            return symbolic.symbolic_call(self, x)
         x = self._prepare_call(x)
         key = next_key() if training else None
         return self.apply(self.params, x, training=training, key=key)

@@ -23,6 +23,7 @@ import numpy as np
 
 from rnnlab import activations
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
+from rnnlab.layers.symbolic import KerasTensor, Node
 from rnnlab.validation import is_int, positive_int, sample_shape
 from rnnlab.validation import rate as validated_rate
 
@@ -61,6 +62,7 @@ class InputLayer(Layer):
         name: str | None = None,
         batch_shape: Any = None,
         batch_size: int | None = None,
+        dtype: Any = None,
         **kwargs: Any,
     ) -> None:
         batch_input_shape = kwargs.pop("batch_input_shape", None)
@@ -95,6 +97,11 @@ class InputLayer(Layer):
             None if batch_size is None else positive_int(batch_size, "batch_size", owner)
         )
         self.input_shape = self.output_shape = self.input_shape_arg
+        self.dtype = "float32" if dtype is None else str(dtype)
+        node = Node(self, ())
+        node.outputs = [KerasTensor(self.input_shape_arg, self.dtype, node=node)]
+        #: The symbolic tensor this input stands for in a functional model.
+        self.output = node.outputs[0]
 
     def check_input_shape(self, shape: Shape) -> None:
         want = self.input_shape_arg
@@ -120,11 +127,14 @@ def Input(
     shape: Any = None,
     name: str | None = None,
     batch_size: int | None = None,
+    dtype: Any = None,
     **kwargs: Any,
-) -> InputLayer:
-    """Keras's ``Input``: declare the shape of one sample (without the batch axis).
+) -> KerasTensor:
+    """Keras's ``Input``: a symbolic tensor for one input of shape ``(batch, *shape)``.
 
-    Returns an :class:`InputLayer`; put it first in a :class:`~rnnlab.models.Sequential`.
+    Call layers on it to build a functional :class:`~rnnlab.models.Model`, or put it
+    first in a :class:`~rnnlab.models.Sequential` to declare the input shape. Its
+    :class:`InputLayer` is ``tensor.node.layer``.
 
     Example:
         >>> import rnnlab as keras
@@ -132,8 +142,11 @@ def Input(
         >>> model = keras.Sequential([Input(shape=(None, 1)), SimpleRNN(20)])
         >>> model.input_shape, model.output_shape
         ((None, None, 1), (None, 20))
+        >>> x = Input(shape=(None, 1)); x.shape
+        (None, None, 1)
     """
-    return InputLayer(shape=shape, name=name, batch_size=batch_size, **kwargs)
+    layer = InputLayer(shape=shape, name=name, batch_size=batch_size, dtype=dtype, **kwargs)
+    return layer.output
 
 
 class Flatten(Layer):

@@ -30,10 +30,11 @@ import numpy as np
 from rnnlab import training
 from rnnlab.callbacks import History
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.models.engine import TrainingMixin
+from rnnlab.layers.symbolic import KerasTensor
+from rnnlab.models.layered import LayeredModel
 from rnnlab.models.summary import format_summary
 from rnnlab.training.trainer import Trainer
-from rnnlab.utils import KeyStream, next_key, unique_name
+from rnnlab.utils import KeyStream, unique_name
 
 
 def forward_layers(
@@ -97,7 +98,7 @@ def load_model(
     )
 
 
-class Sequential(TrainingMixin):
+class Sequential(LayeredModel):
     """A linear stack of layers.
 
     Args:
@@ -135,48 +136,7 @@ class Sequential(TrainingMixin):
         for layer in layers or []:
             self.add(layer)
 
-    # -- weights ------------------------------------------------------------------------
-    @property
-    def params(self) -> dict[str, Any] | None:
-        """``{layer_name: {weight_name: array}}``, read from the layers; ``None`` until built."""
-        if not self._built:
-            return None
-        return {layer.name: layer.params for layer in self.layers}
-
-    @params.setter
-    def params(self, value: dict[str, Any]) -> None:
-        self.built_params("params")
-        names = [layer.name for layer in self.layers]
-        if not isinstance(value, dict) or sorted(value) != sorted(names):
-            got = sorted(value) if isinstance(value, dict) else type(value).__name__
-            raise ValueError(f"params: expected a dict with the layers {names}, got {got}")
-        for layer in self.layers:
-            layer.params = value[layer.name]
-
-    def built_params(self, what: str) -> dict[str, Any]:
-        """:attr:`params`, or a clear error naming ``what`` when the model is not built."""
-        if not self._built:
-            raise ValueError(
-                f"{what}: model {self.name!r} is not built yet; give the first layer an "
-                "input_shape, e.g. SimpleRNN(20, input_shape=(None, 1)), or call fit/predict first"
-            )
-        return self.params
-
     # -- building -----------------------------------------------------------------------
-    @property
-    def key_stream(self) -> KeyStream | None:
-        """This model's own :class:`~rnnlab.utils.KeyStream` (from ``seed``), or ``None`` when
-        its keys come from the global stream; assign one to give the model its own."""
-        return self._keys
-
-    @key_stream.setter
-    def key_stream(self, stream: KeyStream | None) -> None:
-        self._keys = stream
-
-    def next_key(self) -> jax.Array:
-        """The next PRNG key of this model's stream (its ``seed``, else the global stream)."""
-        return self._keys.next() if self._keys is not None else next_key()
-
     def add(self, layer: Layer) -> None:
         """Append a layer; builds it at once when the input shape is known.
 
@@ -185,6 +145,8 @@ class Sequential(TrainingMixin):
             >>> m = Sequential(); m.add(Dense(1, input_shape=(3,))); m.count_params()
             4
         """
+        if isinstance(layer, KerasTensor) and layer.node is not None and layer.node.is_input:
+            layer = layer.node.layer  # keras.Input(shape): declares the input shape
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected an rnnlab layer, got {layer!r}")
         if getattr(layer, "is_input_layer", False):
@@ -244,11 +206,6 @@ class Sequential(TrainingMixin):
             layer.params = params[layer.name]
         self.input_shape, self.output_shape = input_shape, shape
         self._built = True
-
-    @property
-    def built(self) -> bool:
-        """Whether the parameters exist."""
-        return self._built
 
     def check_x(self, x: np.ndarray, arg: str, where: str) -> Shape:
         """Validate a data array against the model (building it on first use); return the
@@ -321,25 +278,7 @@ class Sequential(TrainingMixin):
         """
         return self.forward(params, x, training=training, key=key)[0]
 
-    def trainable_labels(self) -> dict[str, dict[str, str]]:
-        """``"train"`` or ``"freeze"`` for every weight, in the shape of :attr:`params`."""
-        params = self.built_params("trainable_labels")
-        return {
-            layer.name: {
-                name: "train"
-                if layer.trainable and name not in layer.non_trainable_names
-                else "freeze"
-                for name in params[layer.name]
-            }
-            for layer in self.layers
-        }
-
     # -- Keras face ---------------------------------------------------------------------
-    def count_params(self) -> int:
-        """Total number of scalar parameters."""
-        self.built_params("count_params")
-        return sum(layer.count_params() for layer in self.layers)
-
     def summary(self, print_fn: Any = None) -> None:
         """Print the layer table with output shapes and parameter counts, as Keras does."""
         self.built_params("summary")
@@ -357,70 +296,6 @@ class Sequential(TrainingMixin):
         )
         for line in text.split("\n"):  # one call per line, as tf.keras 2 does
             (print_fn or print)(line)
-
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or position."""
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"get_layer: no layer named {name!r}; layers: {[layer.name for layer in self.layers]}"
-        )
-
-    def get_weights(self) -> list[np.ndarray]:
-        """All weights as NumPy arrays, layer by layer in Keras order."""
-        self.built_params("get_weights")
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Replace all weights from a list in :meth:`get_weights` order.
-
-        Every count and shape is checked before any layer changes.
-        """
-        self.built_params("set_weights")
-        weights = list(weights)
-        counts = [len(layer.get_weights()) for layer in self.layers]
-        if len(weights) != sum(counts):
-            raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}")
-        new, start = {}, 0
-        for layer, count in zip(self.layers, counts, strict=True):
-            new[layer.name] = layer.params_with_weights(weights[start : start + count])
-            start += count
-        self.params = new
-
-    # -- files (rnnlab.saving) -----------------------------------------------------------
-    def save(self, filepath: Any, overwrite: bool = True) -> None:
-        """Write the whole model — config, weights, optimizer state — as Keras 3 does.
-
-        ``.keras`` is Keras 3's zip format (readable by ``keras.models.load_model``);
-        the file is replaced atomically, so a crash mid-write leaves the old one intact.
-
-        Example:
-            >>> from rnnlab.layers import Dense
-            >>> m = Sequential([Dense(1, input_shape=(2,))])
-            >>> m.save("/tmp/rnnlab-doctest.keras")  # doctest: +SKIP
-        """
-        from rnnlab import saving
-
-        saving.save_model(self, filepath, overwrite=overwrite)
-
-    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        """Write the weights only (``.weights.h5``, Keras 3's layout), atomically."""
-        from rnnlab import saving
-
-        saving.save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath: Any) -> None:
-        """Read weights from a ``.weights.h5`` (Keras 3), a ``.keras`` or a legacy ``.h5`` file.
-
-        Every shape is checked before any weight changes; a mismatch names the first
-        layer and the shapes that disagree.
-        """
-        from rnnlab import saving
-
-        saving.load_weights(self, filepath)
 
     def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
         return self.forward(params, x, mask=mask)[0]

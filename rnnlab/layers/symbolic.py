@@ -1,0 +1,156 @@
+"""Symbolic tensors, and the nodes that calling layers on them records (Keras's functional API).
+
+``keras.Input(shape)`` returns a :class:`KerasTensor`: a shape and a dtype, no values.
+Calling a layer on KerasTensors (or on lists or dicts of them) builds the layer for their
+shapes at once — its weights are drawn then, as in Keras — and records a :class:`Node`:
+the layer, the structure of its inputs and the KerasTensors it outputs. A layer called
+twice has two nodes and one set of weights. :mod:`rnnlab.models.graph` turns the nodes
+between a model's inputs and outputs into its forward pass.
+
+Example:
+    >>> import rnnlab as keras
+    >>> x = keras.Input(shape=(None, 1), name="series")
+    >>> h = keras.layers.LSTM(5)(x)
+    >>> h.shape, h.node.layer.name.startswith("lstm"), h.node.inputs[0] is x
+    ((None, 5), True, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+
+from rnnlab.layers.base import Layer, Shape, format_shape
+from rnnlab.utils import next_key
+
+__all__ = ["KerasTensor", "Node", "has_symbolic", "is_symbolic", "symbolic_call"]
+
+_serial = itertools.count()
+
+
+class KerasTensor:
+    """The symbolic value of a functional model: its shape (batch axis first, ``None``
+    where unknown) and dtype; ``node`` is the call that produces it (``index``: which of
+    that call's outputs).
+
+    Example:
+        >>> from rnnlab.layers import Input
+        >>> t = Input(shape=(12, 3)); t.shape, t.ndim, t.dtype
+        ((None, 12, 3), 3, 'float32')
+    """
+
+    def __init__(
+        self, shape: Shape, dtype: str = "float32", node: Node | None = None, index: int = 0
+    ) -> None:
+        self.shape: Shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes, the batch axis included."""
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        """The producing layer's name (with the output's index when it has several)."""
+        if self.node is None:
+            return "keras_tensor"
+        layer = self.node.layer.name
+        return layer if len(self.node.outputs) == 1 else f"{layer}_{self.index}"
+
+    def describe(self) -> str:
+        """``"KerasTensor (None, 5) from 'lstm'"``, for error messages."""
+        where = f" from {self.name!r}" if self.node is not None else ""
+        return f"KerasTensor {format_shape(self.shape)}{where}"
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"{self.describe()} has no value: it cannot be used as a Python bool (an `if` "
+            "or `and` on a symbolic tensor); use keras.ops.where or a layer instead"
+        )
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"{self.describe()} is symbolic: it has no values to convert to an array. "
+            "Build a keras.Model(inputs, outputs) and call it on data instead"
+        )
+
+
+@dataclass(eq=False)
+class Node:
+    """One call of ``layer`` on symbolic inputs.
+
+    ``args`` is the call's input structure as given (a KerasTensor, or a list, tuple or
+    dict of them); ``outputs`` the KerasTensors it returned; ``serial`` orders nodes by
+    creation (the order ties are broken in when a graph is sorted).
+    """
+
+    layer: Layer
+    args: Any
+    outputs: list[KerasTensor] = field(default_factory=list)
+    serial: int = field(default_factory=lambda: next(_serial))
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        """The symbolic inputs, flattened in order."""
+        return [t for t in jax.tree_util.tree_leaves(self.args, is_leaf=is_symbolic)]
+
+    @property
+    def is_input(self) -> bool:
+        """Whether this node is an ``Input``'s (it has no inputs)."""
+        return bool(getattr(self.layer, "is_input_layer", False))
+
+
+def is_symbolic(x: Any) -> bool:
+    """Whether ``x`` is a :class:`KerasTensor`."""
+    return isinstance(x, KerasTensor)
+
+
+def has_symbolic(x: Any) -> bool:
+    """Whether any leaf of the structure ``x`` is a :class:`KerasTensor`."""
+    return any(is_symbolic(t) for t in jax.tree_util.tree_leaves(x, is_leaf=is_symbolic))
+
+
+def _shapes(args: Any) -> Any:
+    return jax.tree_util.tree_map(lambda t: t.shape, args, is_leaf=is_symbolic)
+
+
+def _output_shapes(out: Any) -> list[Shape]:
+    """``compute_output_shape``'s result as a list of shapes (one per output)."""
+    if isinstance(out, list) or (isinstance(out, tuple) and out and isinstance(out[0], tuple)):
+        return [tuple(s) for s in out]
+    return [tuple(out)]
+
+
+def symbolic_call(layer: Layer, args: Any) -> KerasTensor | list[KerasTensor]:
+    """Call ``layer`` on symbolic ``args``: build it for their shapes when new (drawing
+    its weights from the global key stream, as Keras does), check them when built,
+    record the :class:`Node` and return its output tensor(s)."""
+    leaves = jax.tree_util.tree_leaves(args, is_leaf=is_symbolic)
+    if not all(is_symbolic(t) for t in leaves):
+        kinds = sorted({type(t).__name__ for t in leaves if not is_symbolic(t)})
+        raise TypeError(
+            f"{layer.describe()}: called on a mix of symbolic tensors and values "
+            f"({', '.join(kinds)}); in a functional model every input of a layer must come "
+            "from keras.Input or another layer"
+        )
+    shapes = _shapes(args)
+    if layer.params is None:
+        out_shape = layer.build(shapes)
+        layer.params = layer.init_params(next_key(), shapes)
+    else:
+        layer.check_input_shape(shapes)
+        out_shape = layer.compute_output_shape(shapes)
+    node = Node(layer, args)
+    node.outputs = [
+        KerasTensor(s, node=node, index=i) for i, s in enumerate(_output_shapes(out_shape))
+    ]
+    return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
