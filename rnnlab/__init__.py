@@ -34,12 +34,13 @@ from rnnlab import (
 )
 from rnnlab.core.remat import RematScope, remat
 from rnnlab.layers import Input
-from rnnlab.models import Sequential
+from rnnlab.models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Input",
+    "Model",
     "RematScope",
     "Sequential",
     "activations",

@@ -19,6 +19,7 @@ from rnnlab.layers.core import (
 )
 from rnnlab.layers.dense import Dense
 from rnnlab.layers.masking import Masking
+from rnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from rnnlab.layers.time_distributed import TimeDistributed
@@ -28,8 +29,11 @@ __all__ = [
     "LSTM",
     "RNN",
     "Activation",
+    "Add",
+    "Average",
     "BatchNormalization",
     "Bidirectional",
+    "Concatenate",
     "Conv1D",
     "Dense",
     "Dropout",
@@ -39,8 +43,12 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "Masking",
+    "Maximum",
+    "Minimum",
+    "Multiply",
     "RepeatVector",
     "Reshape",
     "SimpleRNN",
+    "Subtract",
     "TimeDistributed",
 ]

@@ -98,6 +98,7 @@ class InputLayer(Layer):
         )
         self.input_shape = self.output_shape = self.input_shape_arg
         self.dtype = "float32" if dtype is None else str(dtype)
+        self.params = {}  # no weights: built as declared
         node = Node(self, ())
         node.outputs = [KerasTensor(self.input_shape_arg, self.dtype, node=node)]
         #: The symbolic tensor this input stands for in a functional model.

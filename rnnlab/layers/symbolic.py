@@ -26,7 +26,7 @@ import jax
 from rnnlab.layers.base import Layer, Shape, format_shape
 from rnnlab.utils import next_key
 
-__all__ = ["KerasTensor", "Node", "has_symbolic", "is_symbolic", "symbolic_call"]
+__all__ = ["KerasTensor", "Node", "has_symbolic", "is_symbolic", "output_shapes", "symbolic_call"]
 
 _serial = itertools.count()
 
@@ -123,8 +123,13 @@ def _shapes(args: Any) -> Any:
     return jax.tree_util.tree_map(lambda t: t.shape, args, is_leaf=is_symbolic)
 
 
-def _output_shapes(out: Any) -> list[Shape]:
-    """``compute_output_shape``'s result as a list of shapes (one per output)."""
+def output_shapes(out: Any) -> list[Shape]:
+    """``compute_output_shape``'s result as a list of shapes (one per output).
+
+    Example:
+        >>> output_shapes((None, 3)), output_shapes([(None, 3), (None, 4)])
+        ([(None, 3)], [(None, 3), (None, 4)])
+    """
     if isinstance(out, list) or (isinstance(out, tuple) and out and isinstance(out[0], tuple)):
         return [tuple(s) for s in out]
     return [tuple(out)]
@@ -151,6 +156,6 @@ def symbolic_call(layer: Layer, args: Any) -> KerasTensor | list[KerasTensor]:
         out_shape = layer.compute_output_shape(shapes)
     node = Node(layer, args)
     node.outputs = [
-        KerasTensor(s, node=node, index=i) for i, s in enumerate(_output_shapes(out_shape))
+        KerasTensor(s, node=node, index=i) for i, s in enumerate(output_shapes(out_shape))
     ]
     return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

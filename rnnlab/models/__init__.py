@@ -1,4 +1,5 @@
-"""Models: :class:`Sequential` (a stack of layers) and :func:`load_model`.
+"""Models: :class:`Sequential` (a stack of layers), :class:`Model` (a functional graph of
+layers) and :func:`load_model`.
 
 - :mod:`rnnlab.models.sequential`: the model, its weights and its pure forward pass.
 - :mod:`rnnlab.models.engine`: compile / fit / evaluate / predict (a mixin over the trainer).
@@ -11,6 +12,7 @@ Example:
     4
 """
 
+from rnnlab.models.functional import Model
 from rnnlab.models.sequential import Sequential, forward_layers, load_model
 
-__all__ = ["Sequential", "forward_layers", "load_model"]
+__all__ = ["Model", "Sequential", "forward_layers", "load_model"]

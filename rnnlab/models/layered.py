@@ -144,6 +144,7 @@ class LayeredModel(TrainingMixin):
 
         Example:
             >>> from rnnlab.layers import Dense
+            >>> from rnnlab.models import Sequential
             >>> m = Sequential([Dense(1, input_shape=(2,))])
             >>> m.save("/tmp/rnnlab-doctest.keras")  # doctest: +SKIP
         """

@@ -24,8 +24,13 @@ LINE_LENGTH = 65
 POSITIONS = (0.45, 0.85, 1.0)
 
 
-def _row(fields: Sequence[str], line_length: int) -> str:
-    ends = [int(line_length * p) for p in POSITIONS]
+#: The functional table's line and column ends (tf.keras 2's ``Connected to`` layout).
+FUNCTIONAL_LINE_LENGTH = 98
+FUNCTIONAL_POSITIONS = (0.33, 0.55, 0.67, 1.0)
+
+
+def _row(fields: Sequence[str], line_length: int, positions: Sequence[float] = POSITIONS) -> str:
+    ends = [int(line_length * p) for p in positions]
     line = ""
     for field, end in zip(fields, ends, strict=True):
         line = (line + str(field))[:end]
@@ -55,5 +60,52 @@ def format_summary(
         f"Trainable params: {trainable:,}",
         f"Non-trainable params: {non_trainable:,}",
         "_" * line_length,
+    ]
+    return "\n".join(lines)
+
+
+def format_functional_summary(
+    name: str,
+    rows: Sequence[tuple[str, str, int, Sequence[str]]],
+    *,
+    trainable: int,
+    non_trainable: int,
+) -> str:
+    """The functional model's table: rows ``(name (Type), output shape, param count,
+    inbound tensors)``, each inbound tensor as ``layer[node][tensor]``, one per line.
+
+    Example:
+        >>> rows = [("x (InputLayer)", "[(None, 3)]", 0, []),
+        ...         ("d (Dense)", "(None, 1)", 4, ["x[0][0]"])]
+        >>> print(format_functional_summary("functional", rows, trainable=4, non_trainable=0))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        Model: "functional"
+        __________________________________________________________________________________________________
+        Layer (type)                    Output Shape         Param #     Connected to
+        ==================================================================================================
+        x (InputLayer)                  [(None, 3)]          0
+        __________________________________________________________________________________________________
+        d (Dense)                       (None, 1)            4           x[0][0]
+        ==================================================================================================
+        Total params: 4
+        Trainable params: 4
+        Non-trainable params: 0
+        __________________________________________________________________________________________________
+    """
+    length, pos = FUNCTIONAL_LINE_LENGTH, FUNCTIONAL_POSITIONS
+    lines = [f'Model: "{name}"', "_" * length]
+    lines.append(_row(("Layer (type)", "Output Shape", "Param #", "Connected to"), length, pos))
+    lines.append("=" * length)
+    for i, (layer, shape, count, inbound) in enumerate(rows):
+        first = inbound[0] if inbound else ""
+        lines.append(_row((layer, shape, str(count), first), length, pos))
+        for more in inbound[1:]:
+            lines.append(_row(("", "", "", more), length, pos))
+        lines.append(("=" if i == len(rows) - 1 else "_") * length)
+    lines += [
+        f"Total params: {trainable + non_trainable:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {non_trainable:,}",
+        "_" * length,
     ]
     return "\n".join(lines)
