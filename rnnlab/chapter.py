@@ -6,6 +6,7 @@ from rnnlab.apps.chapter.pipeline import (
     ChapterConfig,
     ChapterRun,
     ModelResult,
+    Replica,
     RunObserver,
     run_chapter,
     versions,
@@ -18,6 +19,7 @@ from rnnlab.apps.chapter.recipes import (
     build_model,
     model_seed,
     parse_models,
+    replica_seeds,
 )
 
 __all__ = [
@@ -30,10 +32,12 @@ __all__ = [
     "ChapterRun",
     "ModelResult",
     "Recipe",
+    "Replica",
     "RunObserver",
     "build_model",
     "model_seed",
     "parse_models",
+    "replica_seeds",
     "run_chapter",
     "versions",
 ]
