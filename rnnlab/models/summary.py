@@ -38,6 +38,16 @@ def _row(fields: Sequence[str], line_length: int, positions: Sequence[float] = P
     return line.rstrip()
 
 
+def _totals(trainable: int, non_trainable: int, line_length: int) -> list[str]:
+    """The parameter totals that close every table."""
+    return [
+        f"Total params: {trainable + non_trainable:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {non_trainable:,}",
+        "_" * line_length,
+    ]
+
+
 def format_summary(
     name: str,
     rows: Sequence[tuple[str, str, int]],
@@ -55,13 +65,7 @@ def format_summary(
         lines.append(("=" if i == len(rows) - 1 else "_") * line_length)
     if not rows:
         lines.append("=" * line_length)
-    lines += [
-        f"Total params: {trainable + non_trainable:,}",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {non_trainable:,}",
-        "_" * line_length,
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _totals(trainable, non_trainable, line_length))
 
 
 def format_functional_summary(
@@ -102,10 +106,4 @@ def format_functional_summary(
         for more in inbound[1:]:
             lines.append(_row(("", "", "", more), length, pos))
         lines.append(("=" if i == len(rows) - 1 else "_") * length)
-    lines += [
-        f"Total params: {trainable + non_trainable:,}",
-        f"Trainable params: {trainable:,}",
-        f"Non-trainable params: {non_trainable:,}",
-        "_" * length,
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _totals(trainable, non_trainable, length))
