@@ -206,6 +206,44 @@ class Layer:
         """Mask of this layer's output, given its input mask (``(batch, time)`` or None)."""
         return mask if self.supports_masking else None
 
+    # -- a call in a functional model (see rnnlab.layers.symbolic and rnnlab.models.graph) --
+    #: Keyword arguments a functional call may pass (``layer(x, initial_state=...)``).
+    node_kwargs: tuple[str, ...] = ("mask", "training")
+
+    def node_output_shapes(self, input_shape: Any, kwargs: dict[str, Any]) -> list[Shape]:
+        """Shapes of the outputs of a call on ``input_shape`` with ``kwargs`` (their
+        tensors as shapes): one per output. A clear error for an argument this layer
+        does not take."""
+        from rnnlab.layers.symbolic import output_shapes
+
+        unknown = sorted(set(kwargs) - set(self.node_kwargs))
+        if unknown:
+            raise TypeError(
+                f"{self.describe()}: called with unexpected keyword argument "
+                f"{unknown[0]!r}; it takes {', '.join(self.node_kwargs)}"
+            )
+        return output_shapes(self.compute_output_shape(input_shape))
+
+    def node_apply(
+        self,
+        params: Params,
+        x: Any,
+        kwargs: dict[str, Any],
+        *,
+        training: bool,
+        key: jax.Array | None,
+        mask: Any,
+        sample_weight: jax.Array | None,
+    ) -> tuple[Any, Params]:
+        """One call of this layer in a functional graph: ``(outputs, updates)``, the
+        outputs as :meth:`node_output_shapes` lists them (one array, or a list).
+        ``kwargs`` holds the call's keyword arguments with arrays in place of tensors."""
+        if training:
+            return self.rematerialized(self.apply_train)(
+                params, x, key=key, mask=mask, sample_weight=sample_weight
+            )
+        return self.apply(params, x, training=False, mask=mask), {}
+
     def rematerialized(self, forward: Any) -> Any:
         """``forward`` (this layer's training pass) as the :class:`~rnnlab.RematScope`
         the layer was created in says: unchanged, recomputed in the backward pass as a
@@ -324,7 +362,7 @@ class Layer:
             if n not in self.non_trainable_names
         )
 
-    def __call__(self, x: Any, *, training: bool = False) -> Any:
+    def __call__(self, x: Any, *, training: bool = False, **kwargs: Any) -> Any:
         """Eager call on a concrete array, building with fresh weights on first use; or,
         on symbolic tensors (``keras.Input`` and layer outputs, or lists of them), a
         functional model's call: builds for their shapes and returns symbolic outputs.
@@ -337,9 +375,18 @@ class Layer:
         from rnnlab.layers import symbolic
 
         if symbolic.has_symbolic(x):
-            return symbolic.symbolic_call(self, x)
+            return symbolic.symbolic_call(self, x, kwargs)
+        mask = kwargs.pop("mask", None)
+        if kwargs:
+            raise TypeError(
+                f"{self.describe()}: unexpected keyword argument {sorted(kwargs)[0]!r} "
+                "in an eager call"
+            )
         x = self._prepare_call(x)
         key = next_key() if training else None
+        if mask is not None and self.supports_masking:
+            mask = jax.numpy.asarray(mask, bool)
+            return self.apply(self.params, x, training=training, key=key, mask=mask)
         return self.apply(self.params, x, training=training, key=key)
 
     def _prepare_call(self, x: Any) -> jax.Array:

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.layers.base import Layer, Params, Shape, adopt_input_shape
+from rnnlab.layers.base import Layer, Params, Shape, adopt_input_shape, format_shape
 from rnnlab.layers.recurrent import RNN
 
 __all__ = ["MERGE_MODES", "Bidirectional"]
@@ -254,7 +254,14 @@ class Bidirectional(Layer):
         return self._merge(y, y_rev)
 
     def apply_with_state(
-        self, params: Params, x: jax.Array, initial_state: Any = None
+        self,
+        params: Params,
+        x: jax.Array,
+        initial_state: Any = None,
+        *,
+        training: bool = False,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
     ) -> tuple[Any, list[jax.Array]]:
         """``(merged output, [*forward states, *backward states])``; ``initial_state``
         is that list (the first half for the forward layer), or ``None`` for zeros."""
@@ -264,18 +271,68 @@ class Bidirectional(Layer):
             half = len(initial_state) // 2
             states_f = _as_carry(initial_state[:half])
             states_b = _as_carry(initial_state[half:])
-        y, carry_f = self.forward_layer.apply_with_state(params["forward"], x, states_f)
-        y_rev, carry_b = self.backward_layer.apply_with_state(params["backward"], x, states_b)
+        k_forward, k_backward = self._keys(key)
+        run = dict(training=training, mask=mask)
+        y, carry_f = self.forward_layer._run(params["forward"], x, states_f, key=k_forward, **run)
+        y_rev, carry_b = self.backward_layer._run(
+            params["backward"], x, states_b, key=k_backward, **run
+        )
         return self._merge(y, y_rev), _as_list(carry_f) + _as_list(carry_b)
 
-    def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None) -> Any:
+    # -- calls in a functional model: initial_state=, return_state, merge_mode=None -------
+    node_kwargs = ("mask", "training", "initial_state")
+
+    def node_output_shapes(self, input_shape: Any, kwargs: dict[str, Any]) -> list[Shape]:
+        """``[output]`` (``[forward, backward]`` with ``merge_mode=None``), then with
+        ``return_state`` the forward layer's states and the backward layer's."""
+        super().node_output_shapes(input_shape, kwargs)  # checks the keyword names
+        f = self.forward_layer.compute_output_shape(input_shape)
+        if self.merge_mode is None:
+            outs = [f, self.backward_layer.compute_output_shape(input_shape)]
+        else:
+            outs = [self.compute_output_shape(input_shape)]
+        states = self.forward_layer.state_shapes(input_shape[0]) + (
+            self.backward_layer.state_shapes(input_shape[0])
+        )
+        given = kwargs.get("initial_state")
+        if given is not None and (
+            len(given) != len(states)
+            or any(tuple(g)[1:] != s[1:] for g, s in zip(given, states, strict=False))
+        ):
+            raise ValueError(
+                f"{self.describe()}: initial_state must be {len(states)} tensors "
+                "(the forward layer's states, then the backward layer's) of shapes "
+                f"{', '.join(format_shape(s) for s in states)}, got {len(given)}"
+            )
+        return outs + states if self.return_state else outs
+
+    def node_apply(self, params, x, kwargs, *, training, key, mask, sample_weight):
+        initial_state = kwargs.get("initial_state")
+        if initial_state is None and not self.return_state and self.merge_mode is not None:
+            run = dict(training=training, key=key, mask=mask, sample_weight=sample_weight)
+            return super().node_apply(params, x, kwargs, **run)
+        y, states = self.apply_with_state(
+            params, x, initial_state, training=training, key=key, mask=mask
+        )
+        out = list(y) if self.merge_mode is None else [y]
+        if self.return_state:
+            out = out + states
+        return (out if len(out) > 1 else out[0]), {}
+
+    def __call__(
+        self, x: Any, *, training: bool = False, initial_state: Any = None, **kwargs: Any
+    ) -> Any:
         """Eager call; returns ``[output, *states]`` with ``return_state`` (Keras's order:
         forward states then backward ones) and ``[forward, backward]`` with ``merge_mode=None``."""
+        from rnnlab.layers import symbolic
+
+        if symbolic.has_symbolic(x):
+            return symbolic.symbolic_call(self, x, {**kwargs, "initial_state": initial_state})
         if self.return_state or initial_state is not None:
             x = self._prepare_call(x)  # builds on first use, before self.params is read
             y, states = self.apply_with_state(self.params, x, initial_state)
         else:
-            y = super().__call__(x, training=training)
+            y = super().__call__(x, training=training, **kwargs)
         out = list(y) if self.merge_mode is None else [y]
         if self.return_state:
             return out + states

@@ -77,11 +77,11 @@ class _Merge(Layer):
         masks = [m for m in (mask or []) if m is not None]
         return reduce(jnp.logical_and, masks) if masks else None
 
-    def __call__(self, x: Any, *, training: bool = False) -> Any:
+    def __call__(self, x: Any, *, training: bool = False, **kwargs: Any) -> Any:
         from rnnlab.layers import symbolic
 
         if symbolic.has_symbolic(x):
-            return symbolic.symbolic_call(self, list(x))
+            return symbolic.symbolic_call(self, list(x), kwargs)
         arrays = [jnp.asarray(a, jnp.float32) for a in x]
         self.check_input_shape([a.shape for a in arrays])
         if self.params is None:

@@ -26,7 +26,7 @@ from rnnlab.core.cells import GRUCell, LSTMCell, ProjectedCell, SimpleRNNCell, c
 from rnnlab.core.fused import reason_unavailable
 from rnnlab.core.remat import segment_length
 from rnnlab.core.scan import scan
-from rnnlab.layers.base import Layer, Params, Shape
+from rnnlab.layers.base import Layer, Params, Shape, format_shape
 from rnnlab.utils import unique_name
 from rnnlab.validation import positive_int
 
@@ -216,16 +216,69 @@ class RNN(Layer):
         """Return ``(output, final_carry)``; start from ``initial_state`` when given."""
         return self._run(params, x, initial_state)
 
-    def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None):
+    # -- calls in a functional model: initial_state=, return_state ------------------------
+    node_kwargs = ("mask", "training", "initial_state")
+
+    def state_shapes(self, batch: int | None = None) -> list[Shape]:
+        """Shapes of the states (``[h]``, or ``[h, c]`` for an LSTM), in Keras's order."""
+        carry = jax.eval_shape(lambda: self.cell.initial_carry(1, jax.numpy.float32))
+        return [(batch, *leaf.shape[1:]) for leaf in jax.tree_util.tree_leaves(carry)]
+
+    def node_output_shapes(self, input_shape: Any, kwargs: dict[str, Any]) -> list[Shape]:
+        """``[output]``, or ``[output, *states]`` with ``return_state``; checks that an
+        ``initial_state`` has one ``(batch, units)`` tensor per state."""
+        outs = super().node_output_shapes(input_shape, kwargs)
+        states = self.state_shapes(input_shape[0])
+        given = kwargs.get("initial_state")
+        if given is not None:
+            given = list(given) if isinstance(given, list | tuple) else [given]
+            if len(given) != len(states) or any(
+                tuple(g)[1:] != s[1:] for g, s in zip(given, states, strict=False)
+            ):
+                want = ", ".join(format_shape(s) for s in states)
+                got = ", ".join(format_shape(tuple(g)) for g in given)
+                raise ValueError(
+                    f"{self.describe()}: initial_state must be {len(states)} tensor(s) of "
+                    f"shape {want}, got {len(given)}: {got}"
+                )
+        return outs + states if self.return_state else outs
+
+    def node_apply(self, params, x, kwargs, *, training, key, mask, sample_weight):
+        initial_state = kwargs.get("initial_state")
+        if initial_state is None and not self.return_state:
+            run = dict(training=training, key=key, mask=mask, sample_weight=sample_weight)
+            return super().node_apply(params, x, kwargs, **run)
+        if initial_state is not None:
+            initial_state = _as_carry(initial_state)
+        y, carry = self._run(params, x, initial_state, training=training, key=key, mask=mask)
+        if not self.return_state:
+            return y, {}
+        return [y, *jax.tree_util.tree_leaves(carry)], {}
+
+    def __call__(self, x: Any, *, training: bool = False, initial_state: Any = None, **kwargs):
+        from rnnlab.layers import symbolic
+
+        if symbolic.has_symbolic(x):
+            kwargs = {**kwargs, "initial_state": initial_state}
+            return symbolic.symbolic_call(self, x, kwargs)
         if not self.return_state and initial_state is None:
-            return super().__call__(x, training=training)
+            return super().__call__(x, training=training, **kwargs)
         # One run that also returns the final state (not a second pass over the sequence).
         x = self._prepare_call(x)  # builds on first use, before self.params is read
+        if initial_state is not None:
+            initial_state = _as_carry(initial_state)
         y, carry = self.apply_with_state(self.params, x, initial_state)
         if not self.return_state:
             return y
         states = list(carry) if isinstance(carry, tuple) else [carry]
         return [y, *states]
+
+
+def _as_carry(states: Any) -> Any:
+    """``[h]``, ``h`` or ``[h, c]`` as a cell's carry (an array, or a tuple of them)."""
+    states = list(states) if isinstance(states, list | tuple) else [states]
+    states = [jax.numpy.asarray(s, jax.numpy.float32) for s in states]
+    return tuple(states) if len(states) > 1 else states[0]
 
 
 def _rate(value: Any, arg: str, owner: str) -> float:

@@ -89,19 +89,23 @@ class Node:
     """One call of ``layer`` on symbolic inputs.
 
     ``args`` is the call's input structure as given (a KerasTensor, or a list, tuple or
-    dict of them); ``outputs`` the KerasTensors it returned; ``serial`` orders nodes by
-    creation (the order ties are broken in when a graph is sorted).
+    dict of them); ``kwargs`` the call's keyword arguments (``initial_state=[h, c]``,
+    ``mask=m``: KerasTensors or structures of them, and plain values); ``outputs`` the
+    KerasTensors it returned; ``serial`` orders nodes by creation (the order ties are
+    broken in when a graph is sorted).
     """
 
     layer: Layer
     args: Any
+    kwargs: dict[str, Any] = field(default_factory=dict)
     outputs: list[KerasTensor] = field(default_factory=list)
     serial: int = field(default_factory=lambda: next(_serial))
 
     @property
     def inputs(self) -> list[KerasTensor]:
-        """The symbolic inputs, flattened in order."""
-        return [t for t in jax.tree_util.tree_leaves(self.args, is_leaf=is_symbolic)]
+        """The symbolic inputs — of ``args``, then of ``kwargs`` — flattened in order."""
+        leaves = jax.tree_util.tree_leaves((self.args, self.kwargs), is_leaf=is_symbolic)
+        return [t for t in leaves if is_symbolic(t)]
 
     @property
     def is_input(self) -> bool:
@@ -120,7 +124,9 @@ def has_symbolic(x: Any) -> bool:
 
 
 def _shapes(args: Any) -> Any:
-    return jax.tree_util.tree_map(lambda t: t.shape, args, is_leaf=is_symbolic)
+    return jax.tree_util.tree_map(
+        lambda t: t.shape if is_symbolic(t) else t, args, is_leaf=is_symbolic
+    )
 
 
 def output_shapes(out: Any) -> list[Shape]:
@@ -135,10 +141,22 @@ def output_shapes(out: Any) -> list[Shape]:
     return [tuple(out)]
 
 
-def symbolic_call(layer: Layer, args: Any) -> KerasTensor | list[KerasTensor]:
-    """Call ``layer`` on symbolic ``args``: build it for their shapes when new (drawing
-    its weights from the global key stream, as Keras does), check them when built,
-    record the :class:`Node` and return its output tensor(s)."""
+def symbolic_call(
+    layer: Layer, args: Any, kwargs: dict[str, Any] | None = None
+) -> KerasTensor | list[KerasTensor]:
+    """Call ``layer`` on symbolic ``args`` (and ``kwargs``, e.g. ``initial_state``):
+    build it for their shapes when new (drawing its weights from the global key stream,
+    as Keras does), check them when built, record the :class:`Node` and return its
+    output tensor(s) (a list when the call has several, e.g. ``return_state=True``)."""
+    kwargs = {k: v for k, v in (kwargs or {}).items() if v is not None}
+    for name, value in kwargs.items():
+        leaves = jax.tree_util.tree_leaves(value, is_leaf=is_symbolic)
+        if name in ("initial_state", "mask") and not all(is_symbolic(t) for t in leaves):
+            raise TypeError(
+                f"{layer.describe()}: {name}= in a functional model must be symbolic "
+                "tensors (from keras.Input or another layer), got "
+                f"{', '.join(sorted({type(t).__name__ for t in leaves if not is_symbolic(t)}))}"
+            )
     leaves = jax.tree_util.tree_leaves(args, is_leaf=is_symbolic)
     if not all(is_symbolic(t) for t in leaves):
         kinds = sorted({type(t).__name__ for t in leaves if not is_symbolic(t)})
@@ -149,13 +167,11 @@ def symbolic_call(layer: Layer, args: Any) -> KerasTensor | list[KerasTensor]:
         )
     shapes = _shapes(args)
     if layer.params is None:
-        out_shape = layer.build(shapes)
+        layer.build(shapes)
         layer.params = layer.init_params(next_key(), shapes)
     else:
         layer.check_input_shape(shapes)
-        out_shape = layer.compute_output_shape(shapes)
-    node = Node(layer, args)
-    node.outputs = [
-        KerasTensor(s, node=node, index=i) for i, s in enumerate(output_shapes(out_shape))
-    ]
+    outs = layer.node_output_shapes(shapes, _shapes(kwargs))
+    node = Node(layer, args, kwargs)
+    node.outputs = [KerasTensor(s, node=node, index=i) for i, s in enumerate(outs)]
     return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

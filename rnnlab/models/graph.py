@@ -167,21 +167,31 @@ def run(
         mask = jax.tree_util.tree_map(lambda t: values[id(t)][1], node.args, is_leaf=is_symbolic)
         if not isinstance(node.args, KerasTensor):
             mask = None if all(m is None for m in jax.tree_util.tree_leaves(mask)) else mask
+        kwargs = jax.tree_util.tree_map(
+            lambda t: values[id(t)][0] if is_symbolic(t) else t, node.kwargs, is_leaf=is_symbolic
+        )
+        if "mask" in kwargs:  # an explicit mask= replaces the one flowing with the input
+            mask = jax.numpy.asarray(kwargs.pop("mask"), bool)
+        kwargs.pop("training", None)
         layer_mask = mask if layer.supports_masking else None
-        if training:
-            layer_key = None if key is None else jax.random.fold_in(key, i)
-            y, new = layer.rematerialized(layer.apply_train)(
-                params[layer.name], x, key=layer_key, mask=layer_mask, sample_weight=sample_weight
-            )
-            if new:
-                updates[layer.name] = new
-        else:
-            y = layer.apply(params[layer.name], x, training=False, mask=layer_mask)
+        layer_key = None if key is None or not training else jax.random.fold_in(key, i)
+        y, new = layer.node_apply(
+            params[layer.name],
+            x,
+            kwargs,
+            training=training,
+            key=layer_key,
+            mask=layer_mask,
+            sample_weight=sample_weight,
+        )
+        if new:
+            updates[layer.name] = new
         i += 1
         ys = [y] if len(node.outputs) == 1 else list(y)
-        out_mask = layer.compute_mask(mask, x) if len(node.outputs) == 1 else None
-        for t, v in zip(node.outputs, ys, strict=True):
-            values[id(t)] = (v, out_mask)
+        out_mask = layer.compute_mask(mask, x)
+        for j, (t, v) in enumerate(zip(node.outputs, ys, strict=True)):
+            # the mask follows the main output (e.g. an RNN's sequence), not its states
+            values[id(t)] = (v, out_mask if j == 0 or len(node.outputs) == 1 else None)
     return (
         [values[id(t)][0] for t in plan.outputs],
         [values[id(t)][1] for t in plan.outputs],
