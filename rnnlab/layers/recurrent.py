@@ -259,6 +259,8 @@ class RNN(Layer):
         from rnnlab.layers import symbolic
 
         if symbolic.has_symbolic(x):
+            if symbolic.is_symbolic(initial_state):  # one state tensor: as a list of one
+                initial_state = [initial_state]
             kwargs = {**kwargs, "initial_state": initial_state}
             return symbolic.symbolic_call(self, x, kwargs)
         if not self.return_state and initial_state is None:
@@ -277,7 +279,12 @@ class RNN(Layer):
 def _as_carry(states: Any) -> Any:
     """``[h]``, ``h`` or ``[h, c]`` as a cell's carry (an array, or a tuple of them)."""
     states = list(states) if isinstance(states, list | tuple) else [states]
-    states = [jax.numpy.asarray(s, jax.numpy.float32) for s in states]
+    states = [jax.numpy.asarray(s) for s in states]
+    # keep a float dtype as it comes (float64 under enable_x64); ints and bools to float32
+    states = [
+        s if jax.numpy.issubdtype(s.dtype, jax.numpy.floating) else s.astype("float32")
+        for s in states
+    ]
     return tuple(states) if len(states) > 1 else states[0]
 
 

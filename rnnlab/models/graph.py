@@ -171,7 +171,7 @@ def run(
             lambda t: values[id(t)][0] if is_symbolic(t) else t, node.kwargs, is_leaf=is_symbolic
         )
         if "mask" in kwargs:  # an explicit mask= replaces the one flowing with the input
-            mask = jax.numpy.asarray(kwargs.pop("mask"), bool)
+            mask = jax.tree_util.tree_map(lambda m: jax.numpy.asarray(m, bool), kwargs.pop("mask"))
         kwargs.pop("training", None)
         layer_mask = mask if layer.supports_masking else None
         layer_key = None if key is None or not training else jax.random.fold_in(key, i)
