@@ -137,7 +137,21 @@ def glorot_normal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> 
     return _draw(key, shape, dtype, sample)
 
 
+def random_uniform(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
+    """Uniform in ``[-0.05, 0.05]`` (Keras's ``RandomUniform()``, the ``Embedding`` default)."""
+    return _draw(key, shape, dtype, lambda rng: rng.uniform(-0.05, 0.05, shape))
+
+
+def random_normal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
+    """Normal with mean 0 and standard deviation 0.05 (Keras's ``RandomNormal()``)."""
+    return _draw(key, shape, dtype, lambda rng: rng.normal(0.0, 0.05, shape))
+
+
 _INITIALIZERS: dict[str, Initializer] = {
+    "uniform": random_uniform,
+    "random_uniform": random_uniform,
+    "normal": random_normal,
+    "random_normal": random_normal,
     "glorot_uniform": glorot_uniform,
     "glorot_normal": glorot_normal,
     "he_uniform": he_uniform,

@@ -5,6 +5,7 @@ Example:
     >>> from rnnlab.layers import Bidirectional, TimeDistributed, Masking, Dropout
 """
 
+from rnnlab.layers.attention import AdditiveAttention, Attention
 from rnnlab.layers.base import Layer
 from rnnlab.layers.bidirectional import Bidirectional
 from rnnlab.layers.conv import Conv1D
@@ -18,6 +19,7 @@ from rnnlab.layers.core import (
     Reshape,
 )
 from rnnlab.layers.dense import Dense
+from rnnlab.layers.embedding import Embedding
 from rnnlab.layers.masking import Masking
 from rnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
@@ -30,6 +32,8 @@ __all__ = [
     "RNN",
     "Activation",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "BatchNormalization",
     "Bidirectional",
@@ -37,6 +41,7 @@ __all__ = [
     "Conv1D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Input",
     "InputLayer",
