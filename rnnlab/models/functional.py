@@ -220,8 +220,10 @@ class Model(LayeredModel):
             nodes = calls[id(layer)]
             if nodes[0].is_input:
                 shape = f"[{format_shape(nodes[0].outputs[0].shape)}]"
-            elif len(nodes) > 1 or len(nodes[0].outputs) > 1:
+            elif len(nodes) > 1:
                 shape = "multiple"
+            elif len(nodes[0].outputs) > 1:  # one call, several outputs: tf.keras 2's list
+                shape = "[" + ", ".join(format_shape(t.shape) for t in nodes[0].outputs) + "]"
             else:
                 shape = format_shape(nodes[0].outputs[0].shape)
             inbound = [

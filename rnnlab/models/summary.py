@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 LINE_LENGTH = 65
@@ -36,6 +37,20 @@ def _row(fields: Sequence[str], line_length: int, positions: Sequence[float] = P
         line = (line + str(field))[:end]
         line += " " * (end - len(line))
     return line.rstrip()
+
+
+def _wrap_shapes(text: str, width: int) -> list[str]:
+    """``"[(None, 8), (None, 8)]"`` in lines of at most ``width`` characters, broken only
+    between shapes (a single shape longer than ``width`` stays whole)."""
+    lines: list[str] = []
+    for part in re.split(r"(?<=\)), ", text):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(part)
+    return lines or [""]
 
 
 def _totals(trainable: int, non_trainable: int, line_length: int) -> list[str]:
@@ -100,10 +115,18 @@ def format_functional_summary(
     lines = [f'Model: "{name}"', "_" * length]
     lines.append(_row(("Layer (type)", "Output Shape", "Param #", "Connected to"), length, pos))
     lines.append("=" * length)
+    shape_width = int(length * pos[1]) - int(length * pos[0]) - 1
     for i, (layer, shape, count, inbound) in enumerate(rows):
-        first = inbound[0] if inbound else ""
-        lines.append(_row((layer, shape, str(count), first), length, pos))
-        for more in inbound[1:]:
-            lines.append(_row(("", "", "", more), length, pos))
+        # a long shape (a layer with several outputs) wraps after its commas, as
+        # tf.keras 2.11+ wraps, instead of running into the next column
+        shapes = _wrap_shapes(shape, shape_width)
+        for j in range(max(len(shapes), len(inbound), 1)):
+            fields = (
+                layer if j == 0 else "",
+                shapes[j] if j < len(shapes) else "",
+                str(count) if j == 0 else "",
+                inbound[j] if j < len(inbound) else "",
+            )
+            lines.append(_row(fields, length, pos))
         lines.append(("=" if i == len(rows) - 1 else "_") * length)
     return "\n".join(lines + _totals(trainable, non_trainable, length))

@@ -200,3 +200,13 @@ def test_a_layer_without_the_keyword_says_so():
         "Dense 'd': called with unexpected keyword argument 'initial_state'; it takes mask, "
         "training"
     )
+
+
+def test_summary_lists_the_shapes_of_a_layer_with_several_outputs(seq2seq):
+    lines = []
+    seq2seq[0].summary(print_fn=lines.append)
+    row = next(i for i, line in enumerate(lines) if line.startswith("encoder (LSTM)"))
+    assert lines[row].split() == ["encoder", "(LSTM)", "[(None,", "6),", "216", "enc[0][0]"]
+    assert lines[row + 1].strip() == "(None, 6),"
+    assert lines[row + 2].strip() == "(None, 6)]"
+    assert lines[row].index("[(None") == lines[row + 1].index("(None") == 32
