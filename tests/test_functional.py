@@ -229,7 +229,7 @@ def test_a_symbolic_tensor_has_no_values():
         np.asarray(t)
 
 
-def test_weights_files_round_trip_and_whole_model_files_are_refused_for_now(tmp_path):
+def test_weights_files_round_trip_and_whole_model_files_load_back(tmp_path):
     x = keras.Input(shape=(3,))
     model = keras.Model(x, Dense(2)(x), name="net")
     before = model.get_weights()
@@ -238,6 +238,7 @@ def test_weights_files_round_trip_and_whole_model_files_are_refused_for_now(tmp_
     model.load_weights(tmp_path / "net.weights.h5")
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(NotImplementedError, match="does not write Keras's functional config yet"):
-        model.save(tmp_path / "net.keras")
-    assert not (tmp_path / "net.keras").exists()
+    model.save(tmp_path / "net.keras")  # more: tests/saving/test_functional_files.py
+    loaded = keras.models.load_model(tmp_path / "net.keras")
+    for a, b in zip(before, loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -108,6 +108,8 @@ class Model(LayeredModel):
 
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None) -> None:
         self._plan = graph.trace(inputs, outputs, "Model")
+        # as given (the plan's trees sort dict keys): a saved config keeps the key order
+        self._given_structure = (inputs, outputs)
         self.name = name or unique_name("Functional")
         self.layers: list[Layer] = list(self._plan.layers)
         self.inputs: list[KerasTensor] = list(self._plan.inputs)
@@ -241,15 +243,36 @@ class Model(LayeredModel):
         for line in text.split("\n"):
             (print_fn or print)(line)
 
-    def save(self, filepath: Any, overwrite: bool = True) -> None:
-        """Not yet: Keras's functional config (``Functional``, ``inbound_nodes``) is not
-        written, and writing this graph as a stack would load as a different model.
-        ``save_weights`` works."""
-        raise NotImplementedError(
-            f"save: model {self.name!r} is a functional Model; rnnlab does not write Keras's "
-            "functional config yet (it would load back as a different model). Use "
-            "save_weights(...) for its weights, or a Sequential for a whole-model file"
-        )
+    def get_config(self) -> dict[str, Any]:
+        """Keras's functional config: ``name``, ``trainable``, ``layers`` (each with its
+        ``inbound_nodes``), ``input_layers``, ``output_layers`` — what ``save`` writes
+        into ``config.json`` (:mod:`rnnlab.saving.functional_config`).
+
+        Example:
+            >>> import rnnlab as keras
+            >>> x = keras.Input(shape=(2,), name="x")
+            >>> m = keras.Model(x, keras.layers.Dense(1, name="d")(x))
+            >>> [entry["name"] for entry in m.get_config()["layers"]]
+            ['x', 'd']
+        """
+        from rnnlab.saving.functional_config import functional_to_keras
+
+        return functional_to_keras(self)["config"]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """A new model (fresh weights) from :meth:`get_config`'s output or a Keras file's.
+
+        Example:
+            >>> import rnnlab as keras
+            >>> x = keras.Input(shape=(2,), name="x")
+            >>> m = keras.Model(x, keras.layers.Dense(1, name="d")(x))
+            >>> keras.Model.from_config(m.get_config()).output_shape
+            (None, 1)
+        """
+        from rnnlab.saving.functional_reader import functional_from_keras
+
+        return functional_from_keras({"config": config}, custom_objects)
 
     def _predict_chunk(self, params: Any, x: jax.Array, mask: jax.Array | None) -> jax.Array:
         return self.forward(params, x, mask=mask)[0]

@@ -99,6 +99,8 @@ SPECS: dict[str, list[tuple[str, str, Any]]] = {
     "Activation": _args("activation"),
     "TimeDistributed": _args("layer"),
     "Bidirectional": _args("merge_mode", "layer", "backward_layer"),
+    **{name: [] for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
+    "Concatenate": _args("axis"),
 }  # fmt: skip
 CELL_SPECS: dict[str, list[tuple[str, str, Any]]] = {
     "SimpleRNNCell": _args("units", "activation") + _INITS3 + _CELL_TAIL,
@@ -110,7 +112,8 @@ CELL_SPECS: dict[str, list[tuple[str, str, Any]]] = {
 #: Layers whose Keras ``build`` is their own, so Keras writes a ``build_config``.
 _BUILT = {"SimpleRNN", "LSTM", "GRU", "RNN", "Conv1D", "Dense", "BatchNormalization",
           "LayerNormalization", "RepeatVector", "Flatten", "TimeDistributed",
-          "Bidirectional"}  # fmt: skip
+          "Bidirectional", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+          "Concatenate"}  # fmt: skip
 _TUPLES = {"kernel_size", "strides", "dilation_rate", "target_shape", "noise_shape"}
 #: Keys of old (tf.keras 2) configs that change nothing in rnnlab.
 _LEGACY_KEYS = ("implementation", "batch_size")
@@ -209,6 +212,7 @@ def layer_to_keras(layer: Any, inner_of: type | None = None) -> dict[str, Any]:
         'linear'
     """
     name = type(layer).__name__
+    refuse_unsaveable(layer)
     if LAYERS.get(name) is not type(layer) or name == "InputLayer":
         return _custom_to_keras(layer, "layer")
     given = layer.get_config()
@@ -234,6 +238,10 @@ def model_to_keras(model: Any, compile_config: dict[str, Any] | None = None) -> 
         {'input_shape': [None, 3]}
     """
     model.built_params("save")
+    if getattr(model, "_plan", None) is not None:  # a functional Model
+        from rnnlab.saving.functional_config import functional_to_keras
+
+        return functional_to_keras(model, compile_config)
     shape = list(model.input_shape)
     input_layer = {"module": "keras.layers", "class_name": "InputLayer",
                    "config": {"batch_shape": shape, "dtype": "float32", "sparse": False,
@@ -437,7 +445,8 @@ def model_from_keras(
     custom_objects: dict[str, Any] | None = None,
     compile_config: Any = None,
 ) -> Any:
-    """A Sequential from Keras's model config, compiled from ``compile_config`` when given.
+    """A Sequential (or a functional ``Model``, :mod:`rnnlab.saving.functional_reader`)
+    from Keras's model config, compiled from ``compile_config`` when given.
 
     Every class in the file is resolved and every layer and the optimizer made before the
     model is built, so a bad file fails before any weight exists.
@@ -454,6 +463,10 @@ def model_from_keras(
     refuse_code_anywhere(config)
     refuse_code_anywhere(compile_config)
     name = _class_name(config, "model")
+    if name == "Functional" or (name == "Model" and "input_layers" in _model_inner(config)):
+        from rnnlab.saving.functional_reader import functional_from_keras
+
+        return functional_from_keras(config, co, compile_config)
     if name != "Sequential":
         layer_class(name, {})  # the clear error for Functional / Model / anything else
         raise ConfigError(f"the file holds a {name} model; rnnlab builds Sequential models only")
@@ -476,6 +489,30 @@ def model_from_keras(
     if compile_args:
         model.compile(**compile_args)
     return model
+
+
+def _model_inner(config: dict[str, Any]) -> dict[str, Any]:
+    """A model config's ``config`` object (``{}`` when it is missing or not an object)."""
+    inner = config.get("config")
+    return inner if isinstance(inner, dict) else {}
+
+
+def refuse_unsaveable(layer: Any) -> None:
+    """Raise :class:`ConfigError` for a layer that holds Python code (``Lambda``, or any
+    layer whose ``saveable`` is False): Keras's safe mode refuses to load such a file, and
+    rnnlab never writes code into one. Checked before anything is written.
+
+    Example:
+        >>> refuse_unsaveable(L.Dense(1)) is None
+        True
+    """
+    if getattr(layer, "saveable", True) is False or type(layer).__name__ == "Lambda":
+        raise ConfigError(
+            f"cannot save the {type(layer).__name__} layer {layer.name!r}: it holds Python "
+            "code, which Keras's safe mode refuses to load and rnnlab never writes into a "
+            "file; write it as a Layer subclass with get_config() (loaded with "
+            "custom_objects), or save the weights only with save_weights"
+        )
 
 
 def refuse_code_anywhere(config: Any) -> None:

@@ -44,8 +44,11 @@ LAYERS: dict[str, type] = {
     name: getattr(layers, name)
     for name in (
         "Activation",
+        "Add",
+        "Average",
         "BatchNormalization",
         "Bidirectional",
+        "Concatenate",
         "Conv1D",
         "Dense",
         "Dropout",
@@ -55,10 +58,14 @@ LAYERS: dict[str, type] = {
         "LSTM",
         "LayerNormalization",
         "Masking",
+        "Maximum",
+        "Minimum",
+        "Multiply",
         "RNN",
         "RepeatVector",
         "Reshape",
         "SimpleRNN",
+        "Subtract",
         "TimeDistributed",
     )
 }
@@ -146,8 +153,11 @@ def layer_class(name: str, custom_objects: dict[str, Any], registered: Any = Non
     refuse_code(name)
     if name in LAYERS and registered in (None, name):
         return LAYERS[name]
-    if name in ("Functional", "Model"):
-        raise ConfigError(f"the file holds a {name} model; rnnlab builds Sequential models only")
+    if name in ("Functional", "Model", "Sequential"):
+        raise ConfigError(
+            f"a {name} model used as a layer: rnnlab does not nest models inside models; "
+            "rebuild the model with the inner model's layers"
+        )
     raise _unknown("layer", name if registered in (None, name) else str(registered), list(LAYERS))
 
 

@@ -123,6 +123,18 @@ def _walk(layer: Layer, top: Layer, path: str, prefix: tuple[str, ...], label: s
         yield VarGroup(f"{path}/vars", layer.name, top, layer, prefix, label)
 
 
+def _saved_layers(model: Any) -> list[Layer]:
+    """``model.layers`` in the order Keras saves them: a functional model's in Keras's
+    ``model.layers`` order (by depth, :func:`~rnnlab.saving.functional_config.keras_layers`),
+    which names the folders (``dense``, ``dense_1``, ...), not rnnlab's order of first use."""
+    plan = getattr(model, "_plan", None)
+    if plan is None:
+        return list(model.layers)
+    from rnnlab.saving.functional_config import keras_layers
+
+    return keras_layers(plan)
+
+
 def layer_groups(model: Any) -> list[VarGroup]:
     """Every ``vars`` group of ``model``'s layers, in ``model.layers`` order (forward
     before backward inside a ``Bidirectional``, as Keras orders the weights).
@@ -136,7 +148,7 @@ def layer_groups(model: Any) -> list[VarGroup]:
     """
     used: dict[str, int] = {}
     groups: list[VarGroup] = []
-    for layer in model.layers:
+    for layer in _saved_layers(model):
         base = snake_case(type(layer).__name__)
         if base in used:  # saving_lib._get_unique_name
             used[base] += 1

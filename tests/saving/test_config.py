@@ -191,16 +191,29 @@ def test_unknown_layer_class_names_it_and_lists_what_rnnlab_has():
     with pytest.raises(ConfigError) as err:
         C.model_from_keras(config)
     assert str(err.value) == (
-        "unknown layer class 'Conv2D': rnnlab has Activation, BatchNormalization, "
-        "Bidirectional, Conv1D, Dense, Dropout, Flatten, GRU, InputLayer, LSTM, "
-        "LayerNormalization, Masking, RNN, RepeatVector, Reshape, SimpleRNN, TimeDistributed; "
+        "unknown layer class 'Conv2D': rnnlab has Activation, Add, Average, "
+        "BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense, Dropout, Flatten, GRU, "
+        "InputLayer, LSTM, LayerNormalization, Masking, Maximum, Minimum, Multiply, RNN, "
+        "RepeatVector, Reshape, SimpleRNN, Subtract, TimeDistributed; "
         "for a class of your own, pass custom_objects={'Conv2D': Conv2D}"
     )
 
 
-def test_functional_model_is_refused():
-    with pytest.raises(ConfigError, match="Functional model; rnnlab builds Sequential"):
+def test_a_functional_config_without_layers_is_refused():
+    # (functional models load: tests/saving/test_functional_files.py)
+    with pytest.raises(ConfigError, match="^the Functional config has no list of layers$"):
         C.model_from_keras({"class_name": "Functional", "config": {}})
+
+
+def test_a_model_nested_as_a_layer_is_refused():
+    config = fixture_config("basic_rnn")
+    config["config"]["layers"][1]["class_name"] = "Functional"
+    with pytest.raises(ConfigError) as err:
+        C.model_from_keras(config)
+    assert str(err.value) == (
+        "a Functional model used as a layer: rnnlab does not nest models inside models; "
+        "rebuild the model with the inner model's layers"
+    )
 
 
 @pytest.mark.parametrize(
