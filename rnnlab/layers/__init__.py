@@ -20,6 +20,7 @@ from rnnlab.layers.core import (
 )
 from rnnlab.layers.dense import Dense
 from rnnlab.layers.embedding import Embedding
+from rnnlab.layers.keras_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from rnnlab.layers.masking import Masking
 from rnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
@@ -43,8 +44,10 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "Input",
     "InputLayer",
+    "LSTMCell",
     "Layer",
     "LayerNormalization",
     "Masking",
@@ -54,6 +57,8 @@ __all__ = [
     "RepeatVector",
     "Reshape",
     "SimpleRNN",
+    "SimpleRNNCell",
+    "StackedRNNCells",
     "Subtract",
     "TimeDistributed",
 ]

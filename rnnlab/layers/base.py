@@ -82,6 +82,43 @@ class Layer:
     #: compose theirs from the layers they wrap.
     params: Params | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Keras-style subclasses (they define ``call``) get rnnlab's protocol mapped onto
+        # them, and every own ``__call__`` defers to a custom layer's bound call in progress
+        # (rnnlab.layers.custom).
+        super().__init_subclass__(**kwargs)
+        from rnnlab.layers import custom
+
+        custom.prepare_subclass(cls)
+
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Keras's ``add_weight``, for Keras-style layers' ``build`` (or ``__init__``):
+        declares a weight of ``shape`` and returns its :class:`~rnnlab.layers.binding.Variable`;
+        its value is drawn from ``initializer`` (an rnnlab initializer name or function;
+        ``"glorot_uniform"`` by default) when the layer's params are made. ``trainable=False``:
+        gradients never update it. See :mod:`rnnlab.layers.custom`.
+
+        Example:
+            >>> class Bias(Layer):
+            ...     def build(self, input_shape):
+            ...         self.b = self.add_weight(shape=(input_shape[-1],), initializer="zeros")
+            ...     def call(self, x):
+            ...         return x + self.b
+            >>> Bias()(np.ones((2, 3), np.float32)).shape
+            (2, 3)
+        """
+        from rnnlab.layers.keras_layer import add_weight
+
+        return add_weight(self, shape, initializer, dtype, trainable, name, **kwargs)
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Layer:
         # Record the constructor's arguments (the outermost call's, before any
         # subclass rewrites them): :meth:`clone` builds a fresh layer from them.
@@ -278,6 +315,8 @@ class Layer:
     # -- shared behaviour ---------------------------------------------------------------
     def build(self, input_shape: Shape) -> Shape:
         """Check ``input_shape``, record it, and return the output shape."""
+        if self.__dict__.get("_keras_building"):
+            return None  # super().build(shape) in a Keras-style build: Keras's base does nothing
         self.check_input_shape(input_shape)
         self.input_shape = tuple(input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
@@ -362,7 +401,7 @@ class Layer:
             if n not in self.non_trainable_names
         )
 
-    def __call__(self, x: Any, *, training: bool = False, **kwargs: Any) -> Any:
+    def __call__(self, x: Any, *, training: bool | None = None, **kwargs: Any) -> Any:
         """Eager call on a concrete array, building with fresh weights on first use; or,
         on symbolic tensors (``keras.Input`` and layer outputs, or lists of them), a
         functional model's call: builds for their shapes and returns symbolic outputs.
@@ -372,10 +411,14 @@ class Layer:
             >>> SimpleRNN(4)(np.ones((2, 5, 1), np.float32)).shape
             (2, 4)
         """
-        from rnnlab.layers import symbolic
+        from rnnlab.layers import custom, symbolic
 
+        bound = custom.call_in_scope(self, (x,), {"training": training, **kwargs})
+        if bound is not custom.NOT_BOUND:  # a sublayer inside a custom layer's call
+            return bound
         if symbolic.has_symbolic(x):
             return symbolic.symbolic_call(self, x, kwargs)
+        training = bool(training)
         mask = kwargs.pop("mask", None)
         if kwargs:
             raise TypeError(

@@ -27,6 +27,7 @@ from rnnlab.core.fused import reason_unavailable
 from rnnlab.core.remat import segment_length
 from rnnlab.core.scan import scan
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
+from rnnlab.layers.keras_cells import as_cell
 from rnnlab.utils import unique_name
 from rnnlab.validation import positive_int
 
@@ -38,6 +39,9 @@ class RNN(Layer):
         cell: a :class:`rnnlab.core.cells.Cell`: ``units`` (the size of ``y``),
             ``init(key, input_dim) -> params``, ``initial_carry(batch_size, dtype)`` and
             a pure step ``cell(params, carry, x) -> (carry, y)``; ``TypeError`` otherwise.
+            Or Keras's: a cell layer (``keras.layers.LSTMCell(8)``: the built-in cell), a
+            Keras-style cell (a Layer with ``state_size`` and ``call(inputs, states)``),
+            a list of cells (``StackedRNNCells``); see :mod:`rnnlab.layers.keras_cells`.
         return_sequences: output every step ``(batch, time, units)`` instead of the last.
         return_state: when called directly, also return the final carry.
         go_backwards: read the sequence from its last step to its first.
@@ -82,6 +86,7 @@ class RNN(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        cell = as_cell(cell)  # a Keras cell layer, Keras-style cell or list: a pure Cell
         problems = contract_problems(cell)
         if problems:
             raise TypeError(
@@ -140,6 +145,12 @@ class RNN(Layer):
             )
 
     supports_masking = True
+
+    @property
+    def non_trainable_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The cell's weights that gradients leave alone (a Keras-style cell's
+        ``trainable=False`` weights; none for the built-in cells)."""
+        return tuple(getattr(self.cell, "non_trainable_names", ()))
 
     def compute_mask(self, mask, x):
         return mask if self.return_sequences else None

@@ -1,0 +1,379 @@
+"""Weights of Keras-style layers, and their binding to traced values during a call.
+
+A Keras-style layer (:mod:`rnnlab.layers.custom`) creates its weights with
+``self.add_weight(...)``, which returns a :class:`Variable`: a named, shaped slot whose
+value lives in the layer's ``params`` dict (``{path: array}``), not in the object. While
+the layer's ``call`` runs inside :func:`bound_call` — under ``jax.jit`` or ``jax.grad``,
+over parameter values it is given — the layer's trainable-weight attributes hold those
+values themselves (real JAX arrays or tracers, so ``x @ self.kernel``,
+``jnp.tanh(self.kernel)`` and every ``jax.numpy`` function work) and its sublayers called
+inside ``call`` use their part of the same values and a key derived from the call's key.
+This is what Keras 3 does on JAX with its ``StatelessScope``: the call is a pure function
+of ``(params, inputs, key)``, traced once into the compiled training step.
+
+Non-trainable weights stay :class:`Variable` objects inside ``call`` so that
+``self.count.assign(self.count + 1)`` works: its operators and ``.value`` read the bound
+value, ``assign`` records the new one, returned as an update (as BatchNormalization's
+moving statistics are). Pass ``.value`` to ``jax.numpy`` functions (a JAX array is
+needed there; JAX no longer converts objects through ``__jax_array__`` while tracing).
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> from rnnlab.layers import Layer
+    >>> class Scale(Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scale()
+    >>> layer(jnp.ones((2, 3))).tolist(), layer.w.shape
+    ([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], (3,))
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import threading
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["NOT_BOUND", "TensorShape", "Variable", "bound_call", "flatten", "unflatten"]
+
+#: What :func:`call_in_scope` returns for a layer that is not a sublayer of the call in progress.
+NOT_BOUND = object()
+
+_local = threading.local()
+
+
+def _stack() -> list[_Scope]:
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+class TensorShape(tuple):
+    """A shape as Keras-style ``build``/``compute_output_shape`` code receives it: a tuple
+    (``None`` for unknown axes) that also adds to lists, as tf.keras's ``TensorShape`` did
+    (``input_shape[:-1] + [units]``), with ``as_list()``.
+
+    Example:
+        >>> s = TensorShape((None, 5, 3)); s[:-1] + [8], s.as_list()
+        ((None, 5, 8), [None, 5, 3])
+    """
+
+    def __new__(cls, dims: Any) -> TensorShape:
+        return super().__new__(cls, tuple(None if d is None else int(d) for d in dims))
+
+    def __add__(self, other: Any) -> TensorShape:  # type: ignore[override]
+        return TensorShape((*self, *other))
+
+    def __radd__(self, other: Any) -> TensorShape:
+        return TensorShape((*other, *self))
+
+    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+        item = super().__getitem__(index)
+        return TensorShape(item) if isinstance(index, slice) else item
+
+    def as_list(self) -> list[int | None]:
+        """The dimensions as a list."""
+        return list(self)
+
+    @property
+    def rank(self) -> int:
+        """Number of axes."""
+        return len(self)
+
+
+class Variable:
+    """One weight of a Keras-style layer (what ``add_weight`` returns).
+
+    ``path`` is its key in the owner's ``params``; ``value`` is the bound value inside a
+    call, else the owner's current weight. Arithmetic and ``@`` work on either side,
+    ``numpy()`` copies the value to the host, ``assign`` replaces it (inside a call: an
+    update returned with the call's outputs; outside: the owner's weight).
+
+    Example:
+        >>> from rnnlab.layers import Dense
+        >>> v = Variable(Dense(1), "w", (2,), "float32", None, True, "w")
+        >>> v.shape, v.trainable
+        ((2,), True)
+    """
+
+    __array_priority__ = 100  # NumPy defers to the reflected operators below
+
+    def __init__(
+        self, owner: Any, path: str, shape: tuple[int, ...], dtype: Any, initializer: Any,
+        trainable: bool, name: str,
+    ) -> None:  # fmt: skip
+        self.owner = owner
+        self.path = path
+        self.shape = tuple(shape)
+        self.dtype = jnp.dtype(dtype)
+        self.initializer = initializer
+        self.trainable = bool(trainable)
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes."""
+        return len(self.shape)
+
+    @property
+    def value(self) -> jax.Array:
+        """The bound value inside the owner's call, else the owner's current weight."""
+        for scope in reversed(_stack()):
+            if scope.layer is self.owner:
+                return scope.params[self.path]
+        params = self.owner.params
+        if params is None or self.path not in params:
+            raise ValueError(
+                f"{self.owner.describe()}: weight {self.name!r} has no value yet; the layer "
+                "is built (and its weights drawn) on its first call"
+            )
+        return params[self.path]
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array."""
+        return np.asarray(self.value)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self.value, dtype=dtype)
+
+    def __jax_array__(self) -> jax.Array:
+        return self.value
+
+    def assign(self, value: Any) -> Variable:
+        """Replace the value (shape checked); see the class docs for where it goes."""
+        value = jnp.asarray(getattr(value, "value", value), self.dtype)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(
+                f"{self.owner.describe()}: assign to weight {self.name!r} of shape "
+                f"{self.shape} got a value of shape {tuple(value.shape)}"
+            )
+        for scope in reversed(_stack()):
+            if scope.layer is self.owner:
+                scope.params[self.path] = value
+                scope.updates[self.path] = value
+                return self
+        self.owner.params = {**self.owner.built_params(), self.path: value}
+        return self
+
+    def assign_add(self, delta: Any) -> Variable:
+        """``assign(value + delta)``."""
+        return self.assign(self.value + _unwrap(delta))
+
+    def assign_sub(self, delta: Any) -> Variable:
+        """``assign(value - delta)``."""
+        return self.assign(self.value - _unwrap(delta))
+
+    def __getitem__(self, index: Any) -> jax.Array:
+        return self.value[index]
+
+    def __neg__(self) -> jax.Array:
+        return -self.value
+
+    def __pos__(self) -> jax.Array:
+        return self.value
+
+    def __abs__(self) -> jax.Array:
+        return abs(self.value)
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.owner.name}/{self.path}, shape={self.shape}>"
+
+
+def _unwrap(x: Any) -> Any:
+    return x.value if isinstance(x, Variable) else x
+
+
+def _binary(op: Any) -> tuple[Any, Any]:
+    def forward(self: Variable, other: Any) -> Any:
+        return op(self.value, _unwrap(other))
+
+    def reflected(self: Variable, other: Any) -> Any:
+        return op(_unwrap(other), self.value)
+
+    return forward, reflected
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+    _forward, _reflected = _binary(getattr(operator, _name))
+    setattr(Variable, f"__{_name}__", _forward)
+    setattr(Variable, f"__r{_name}__", _reflected)
+for _name in ("lt", "le", "gt", "ge"):
+    setattr(Variable, f"__{_name}__", _binary(getattr(operator, _name))[0])
+
+
+# -- nested params <-> a layer's flat params ---------------------------------------------------
+
+
+def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one flat dict with ``/``-joined keys.
+
+    Example:
+        >>> flatten({"kernel": 1, "fw": {"bias": 2}}, "cell")
+        {'cell/kernel': 1, 'cell/fw/bias': 2}
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        path = f"{prefix}/{key}" if prefix else key
+        if isinstance(value, dict):
+            out.update(flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def unflatten(flat: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries of ``flat`` under ``prefix/``, nested again (inverse of :func:`flatten`).
+
+    Example:
+        >>> unflatten({"cell/kernel": 1, "cell/fw/bias": 2, "w": 3}, "cell")
+        {'kernel': 1, 'fw': {'bias': 2}}
+    """
+    out: dict[str, Any] = {}
+    start = len(prefix) + 1
+    for key, value in flat.items():
+        if not key.startswith(prefix + "/"):
+            continue
+        *parents, leaf = key[start:].split("/")
+        node = out
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return out
+
+
+# -- the binding scope ---------------------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    """One bound call in progress: its layer, the (flat) values of its weights, and what
+    its sublayer calls need. ``tracing``: the call runs on placeholder values to discover
+    and build the sublayers (see :func:`rnnlab.layers.custom.trace_call`)."""
+
+    layer: Any
+    params: dict[str, Any]
+    training: bool
+    key: jax.Array | None
+    tracing: bool
+    updates: dict[str, Any] = field(default_factory=dict)
+    calls: Counter = field(default_factory=Counter)
+    sublayers: dict[int, str] = field(default_factory=dict)
+
+
+def tracked_sublayers(layer: Any) -> dict[str, Any]:
+    """``{path: sublayer}`` for the layers held in ``layer``'s attributes (directly, or in
+    lists, tuples and dicts), in assignment order — Keras's tracking of sublayers."""
+    from rnnlab.layers.base import Layer
+
+    found: dict[str, Any] = {}
+    for attr, value in vars(layer).items():
+        if attr.startswith("_keras") or attr == "_init_args":
+            continue
+        if isinstance(value, Layer) and value is not layer:
+            found[attr] = value
+        elif isinstance(value, list | tuple):
+            found.update({f"{attr}/{i}": v for i, v in enumerate(value) if isinstance(v, Layer)})
+        elif isinstance(value, dict):
+            found.update({f"{attr}/{k}": v for k, v in value.items() if isinstance(v, Layer)})
+    return found
+
+
+def _accepted(call: Any) -> frozenset[str]:
+    params = inspect.signature(call).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return frozenset({"training", "mask"})
+    return frozenset(p.name for p in params)
+
+
+def _swap_in(layer: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Put the bound arrays of ``layer``'s trainable weights in place of their Variables;
+    return the attributes to restore."""
+    saved: dict[str, Any] = {}
+    for attr, value in list(vars(layer).items()):
+        if isinstance(value, Variable) and value.trainable and value.owner is layer:
+            saved[attr] = value
+            setattr(layer, attr, params[value.path])
+        elif isinstance(value, list | tuple) and any(isinstance(v, Variable) for v in value):
+            saved[attr] = value
+            bound = [
+                params[v.path] if isinstance(v, Variable) and v.trainable else v for v in value
+            ]
+            setattr(layer, attr, type(value)(bound) if isinstance(value, tuple) else bound)
+    return saved
+
+
+def bound_call(
+    layer: Any,
+    params: dict[str, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    training: bool,
+    key: jax.Array | None,
+    mask: Any = None,
+    tracing: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """Run a Keras-style ``layer.call(*args, **kwargs)`` with its weights bound to
+    ``params`` (flat, ``{path: array}``): ``(outputs, updates)``, ``updates`` holding the
+    new values of weights assigned during the call. ``training``/``mask`` are passed only
+    if ``call`` takes them. A failing call keeps its traceback, with a note naming the
+    layer; a missing weight attribute gets an error saying to create it in ``build``."""
+    scope = _Scope(layer, dict(params), bool(training), key, tracing)
+    scope.sublayers = {id(sub): path for path, sub in tracked_sublayers(layer).items()}
+    accepted = _accepted(layer.call)
+    kwargs = dict(kwargs)
+    if "training" in accepted:
+        kwargs.setdefault("training", bool(training))
+    if mask is not None and "mask" in accepted:
+        kwargs.setdefault("mask", mask)
+    stack = _stack()
+    stack.append(scope)
+    saved = _swap_in(layer, scope.params)
+    try:
+        out = layer.call(*args, **kwargs)
+    except AttributeError as error:
+        name = getattr(error, "name", None)
+        if getattr(error, "obj", None) is layer and name and not hasattr(type(layer), name):
+            raise AttributeError(
+                f"{layer.describe()}: call reads self.{name}, which does not exist: build() "
+                f"did not create it; create it there, e.g. self.{name} = "
+                f"self.add_weight(shape=..., name={name!r})"
+            ) from error
+        error.add_note(f"raised in the call of {layer.describe()}")
+        raise
+    except Exception as error:
+        error.add_note(f"raised in the call of {layer.describe()}")
+        raise
+    finally:
+        for attr, value in saved.items():
+            setattr(layer, attr, value)
+        stack.pop()
+    out = jax.tree_util.tree_map(_unwrap, out, is_leaf=lambda v: isinstance(v, Variable))
+    return out, scope.updates
+
+
+def current_scope() -> _Scope | None:
+    """The innermost bound call in progress, or None."""
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+def sublayer_key(scope: _Scope, path: str, training: bool) -> jax.Array | None:
+    """The key of the ``n``-th call of sublayer ``path`` inside ``scope``'s call (None when
+    not training): derived from the call's key, never from global state."""
+    n = scope.calls[path]
+    scope.calls[path] += 1
+    if scope.key is None or not training:
+        return None
+    return jax.random.fold_in(jax.random.fold_in(scope.key, zlib.crc32(path.encode())), n)
