@@ -1,0 +1,304 @@
+"""Functional models in Keras 3's files: Keras-written ``.keras`` / ``.weights.h5`` load in
+rnnlab and predict what Keras predicted; rnnlab writes Keras's own config (compared with
+the fixtures' ``config.json``) and weights layout (``*.h5paths.txt``); rnnlab -> rnnlab
+is exact; refusals are exact. Keras loading rnnlab's files: test_functional_interop.py.
+
+Fixtures: tests/fixtures/keras/functional/ (README.md: what each file is).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import rnnlab as keras
+from rnnlab import layers as L
+from rnnlab.saving import load_model
+from rnnlab.saving.errors import UnsafeFileError
+from rnnlab.saving.config import model_from_keras
+from rnnlab.saving.registry import ConfigError
+
+F = Path(__file__).resolve().parents[1] / "fixtures" / "keras" / "functional"
+
+
+def strip_ids(obj):
+    """A config without Keras's ``shared_object_id`` (Python ids, new on every save)."""
+    if isinstance(obj, dict):
+        return {k: strip_ids(v) for k, v in obj.items() if k != "shared_object_id"}
+    if isinstance(obj, list):
+        return [strip_ids(v) for v in obj]
+    return obj
+
+
+def fixture_config(name):
+    return strip_ids(json.loads((F / f"{name}.config.json").read_text()))
+
+
+def zip_config(path):
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("config.json"))
+
+
+def h5_listing(source):
+    """Every group (with attrs) and dataset (shape, dtype), as the fixtures' h5paths.txt."""
+    lines = []
+    with h5py.File(source, "r") as f:
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Group):
+                attrs = f" attrs={dict(obj.attrs)}" if obj.attrs else ""
+                lines.append(f"{name}/  group{attrs}")
+            else:
+                shape = list(obj.shape)
+                lines.append(f"{name}  dataset shape={shape} dtype={obj.dtype}")
+
+        f.visititems(visit)
+    return sorted(lines)
+
+
+def fixture_listing(name):
+    return sorted(line for line in (F / f"{name}.h5paths.txt").read_text().splitlines() if line)
+
+
+# -- the same graphs as the fixtures, built in rnnlab ---------------------------------------
+def func_lstm():
+    inp = keras.Input((None, 1), name="input_layer")
+    h = L.LSTM(5, return_sequences=True, name="lstm")(inp)
+    h = L.LSTM(5, name="lstm_1")(h)
+    return keras.Model(inp, L.Dense(10, name="dense")(h), name="functional")
+
+
+def func_multi(as_list=False):
+    seq, meta = keras.Input((12, 1), name="seq"), keras.Input((3,), name="meta")
+    c = L.Concatenate(name="concatenate")([L.GRU(4, name="gru")(seq), meta])
+    shared = L.Dense(4, name="shared")
+    s1 = shared(c)
+    s2 = shared(L.Add(name="add")([c, L.Dense(7, name="proj")(meta)]))
+    one = L.Dense(1, name="one")(s1)
+    ten = L.Dense(10, name="ten")(L.Concatenate(name="both")([s1, s2]))
+    if as_list:
+        return keras.Model([seq, meta], [one, ten], name="multi_list")
+    return keras.Model({"seq": seq, "meta": meta}, {"one": one, "ten": ten}, name="multi")
+
+
+@pytest.fixture(scope="module")
+def keras_lstm():
+    return load_model(F / "func_lstm.keras")
+
+
+@pytest.fixture(scope="module")
+def keras_multi():
+    return load_model(F / "func_multi.keras", compile=False)
+
+
+# -- Keras's files in rnnlab ------------------------------------------------------------------
+def test_keras_func_lstm_file_loads_predicts_as_keras_and_is_compiled(keras_lstm):
+    x, want = np.load(F / "func_lstm_x.npy"), np.load(F / "func_lstm_y.npy")
+    np.testing.assert_allclose(keras_lstm.predict(x, verbose=0), want, atol=1e-5, rtol=0)
+    assert [layer.name for layer in keras_lstm.layers] == ["input_layer", "lstm", "lstm_1", "dense"]
+    assert keras_lstm.get_layer("lstm").return_sequences
+    assert type(keras_lstm.optimizer).__name__ == "Adam"
+    assert int(keras_lstm.optimizer.iterations) == 2  # the optimizer state came along
+
+
+def test_keras_func_multi_file_loads_and_predicts_a_dict_as_keras(keras_multi):
+    x, want = dict(np.load(F / "func_multi_x.npz")), dict(np.load(F / "func_multi_y.npz"))
+    got = keras_multi.apply(keras_multi.params, x)
+    assert sorted(got) == ["one", "ten"]
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-5, rtol=0)
+    # the shared layer: one set of weights, called twice
+    calls = [n for n in keras_multi._plan.nodes if n.layer.name == "shared"]
+    assert len(calls) == 2 and calls[0].layer is calls[1].layer
+
+
+@pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
+def test_keras_weights_h5_loads_into_the_same_graph_built_by_hand(name, keras_lstm, keras_multi):
+    model = func_lstm() if name == "func_lstm" else func_multi()
+    model.load_weights(F / f"{name}.weights.h5")
+    reference = keras_lstm if name == "func_lstm" else keras_multi
+    for a, b in zip(reference.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
+def test_a_loaded_model_summary_is_the_summary_of_the_model_built_by_hand(
+    name, keras_lstm, keras_multi
+):
+    loaded = keras_lstm if name == "func_lstm" else keras_multi
+    by_hand = func_lstm() if name == "func_lstm" else func_multi()
+    got, want = [], []
+    loaded.summary(print_fn=got.append)
+    by_hand.summary(print_fn=want.append)
+    assert got == want
+
+
+# -- rnnlab's files: Keras's config and weights layout ----------------------------------------
+def test_written_config_of_the_func_lstm_graph_is_keras_config_json(tmp_path):
+    model = func_lstm()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    model.save(tmp_path / "m.keras")
+    # identical, compile_config included, up to shared_object_id (Python ids)
+    assert zip_config(tmp_path / "m.keras") == fixture_config("func_lstm")
+
+
+@pytest.mark.parametrize("as_list", [False, True], ids=["dict", "list"])
+def test_written_config_of_the_func_multi_graph_is_keras_config_json(tmp_path, as_list):
+    model = func_multi(as_list)
+    model.save(tmp_path / "m.keras")
+    ours = zip_config(tmp_path / "m.keras")
+    keras_ = fixture_config("func_multi_list" if as_list else "func_multi")
+    # The one value that differs legitimately: Keras's file is compiled (per-output
+    # losses), this model is not, so rnnlab writes an empty compile_config.
+    assert ours.pop("compile_config") == {}
+    keras_.pop("compile_config")
+    assert ours == keras_
+    # the shared layer: one entry with two inbound nodes, the second consumer reads node 1
+    entries = {e["name"]: e for e in ours["config"]["layers"]}
+    assert len(entries["shared"]["inbound_nodes"]) == 2
+    both = entries["both"]["inbound_nodes"][0]["args"][0]
+    assert [t["config"]["keras_history"] for t in both] == [["shared", 0, 0], ["shared", 1, 0]]
+
+
+@pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
+def test_written_weights_have_keras_functional_h5_layout(tmp_path, name):
+    model = func_lstm() if name == "func_lstm" else func_multi()
+    model.save_weights(tmp_path / "m.weights.h5")
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        inside = h5_listing(io.BytesIO(zf.read("model.weights.h5")))
+    # the fixtures' files are of fitted models: their optimizer groups are not here
+    want = [line for line in fixture_listing(name) if not line.startswith("optimizer")]
+    assert h5_listing(tmp_path / "m.weights.h5") == want
+    assert inside == want
+
+
+# -- rnnlab -> rnnlab --------------------------------------------------------------------------
+def encoder_decoder():
+    """Every call form: return_state, initial_state=, Bidirectional's four states, list and
+    dict inputs, a shared layer at two depths, TimeDistributed, Dropout, merges."""
+    enc_in, dec_in = keras.Input((7, 2), name="enc_in"), keras.Input((5, 3), name="dec_in")
+    seq, h, c = L.LSTM(4, return_sequences=True, return_state=True, name="enc")(enc_in)
+    dec = L.LSTM(4, return_sequences=True, name="dec")(dec_in, initial_state=[h, c])
+    bi = L.Bidirectional(L.LSTM(4), name="bi")(seq, initial_state=[h, c, h, c])
+    td = L.TimeDistributed(L.Dense(3), name="td")(L.Dropout(0.2, name="drop")(dec))
+    shared = L.Dense(8, name="shared")
+    mixed = L.Subtract(name="sub")([shared(bi), shared(shared(bi))])
+    merged = [
+        cls(name=cls.__name__.lower())([mixed, bi])
+        for cls in (L.Multiply, L.Average, L.Maximum, L.Minimum)
+    ]
+    out = L.Concatenate(axis=1, name="cat")(merged)
+    return keras.Model({"enc_in": enc_in, "dec_in": dec_in}, [td, out], name="enc_dec")
+
+
+def test_round_trip_is_exact_in_config_weights_and_predictions(tmp_path):
+    model = encoder_decoder()
+    rng = np.random.default_rng(0)
+    x = {
+        "enc_in": rng.normal(size=(3, 7, 2)).astype(np.float32),
+        "dec_in": rng.normal(size=(3, 5, 3)).astype(np.float32),
+    }
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert again.get_config() == model.get_config()
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(model.apply(model.params, x), again.apply(again.params, x), strict=True):
+        np.testing.assert_array_equal(a, b)
+    config = again.get_config()
+    entries = {e["name"]: e for e in config["layers"]}
+    assert entries["dec"]["build_config"] == {
+        "shapes_dict": {"sequences_shape": [None, 5, 3], "initial_state_shape": [[None, 4]] * 2}
+    }
+    dec_kwargs = entries["dec"]["inbound_nodes"][0]["kwargs"]
+    assert [t["config"]["keras_history"] for t in dec_kwargs["initial_state"]] == [
+        ["enc", 0, 1],
+        ["enc", 0, 2],
+    ]
+    assert entries["enc"]["inbound_nodes"][0]["kwargs"] == {"training": False, "mask": None}
+    assert entries["drop"]["inbound_nodes"][0]["kwargs"] == {"training": False}
+    assert len(entries["shared"]["inbound_nodes"]) == 3
+
+
+def test_get_config_and_from_config_make_the_same_graph():
+    model = func_multi()
+    again = keras.Model.from_config(model.get_config())
+    assert again.get_config() == model.get_config()
+    assert [layer.name for layer in again.layers] == [layer.name for layer in model.layers]
+
+
+# -- refusals ----------------------------------------------------------------------------------
+def test_a_keras_file_with_an_unknown_layer_class_names_it(tmp_path):
+    config = fixture_config("func_lstm")
+    config["config"]["layers"][3]["class_name"] = "Conv2D"
+    with pytest.raises(ConfigError) as err:
+        model_from_keras(config)
+    assert str(err.value).startswith(
+        "unknown layer class 'Conv2D': rnnlab has Activation, Add, Average, BatchNormalization"
+    )
+    assert str(err.value).endswith(
+        "for a class of your own, pass custom_objects={'Conv2D': Conv2D}"
+    )
+
+
+def test_a_config_whose_calls_cannot_all_run_is_refused():
+    config = fixture_config("func_lstm")
+    node = config["config"]["layers"][1]["inbound_nodes"][0]  # lstm reads lstm_1: a loop
+    node["args"][0]["config"]["keras_history"] = ["lstm_1", 0, 0]
+    with pytest.raises(ConfigError) as err:
+        model_from_keras(config)
+    assert str(err.value) == (
+        "Functional config: layer 'lstm' (LSTM) call 0 needs lstm_1[0][0], which never runs "
+        "(the graph has a loop or a missing call)"
+    )
+    node["args"][0]["config"]["keras_history"] = ["nowhere", 0, 0]
+    with pytest.raises(ConfigError, match=r"needs nowhere\[0\]\[0\], which is not in the file"):
+        model_from_keras(config)
+
+
+def test_a_lambda_layer_is_refused_before_anything_is_written(tmp_path):
+    class Lambda(L.Layer):  # the duck-typed marker rnnlab's Lambda carries
+        saveable = False
+
+        def __init__(self, function, **kwargs):
+            super().__init__(**kwargs)
+            self.function = function
+
+        def apply(self, params, x, *, training=False, key=None, mask=None):
+            return self.function(x)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    x = keras.Input((3,), name="x")
+    model = keras.Model(x, Lambda(lambda t: 2 * t, name="double")(L.Dense(3, name="d")(x)))
+    path = tmp_path / "m.keras"
+    path.write_bytes(b"old")
+    with pytest.raises(ConfigError) as err:
+        model.save(path)
+    assert str(err.value) == (
+        "cannot save the Lambda layer 'double': it holds Python code, which Keras's safe "
+        "mode refuses to load and rnnlab never writes into a file; write it as a Layer "
+        "subclass with get_config() (loaded with custom_objects), or save the weights only "
+        "with save_weights"
+    )
+    assert path.read_bytes() == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["m.keras"]  # no temporary file left behind
+
+
+def test_keras_file_with_operations_is_refused_by_name_for_now():
+    with pytest.raises(UnsafeFileError) as err:
+        load_model(F / "func_ops.keras")
+    assert str(err.value) == (
+        f"{F / 'func_ops.keras'}: 'config.json': operation 'get_item' (GetItem, "
+        "keras.src.ops.numpy): the model applies keras.ops / activation functions to "
+        "symbolic tensors, which rnnlab cannot load yet"
+    )
