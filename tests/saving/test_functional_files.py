@@ -21,8 +21,8 @@ import pytest
 import rnnlab as keras
 from rnnlab import layers as L
 from rnnlab.saving import load_model
-from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.config import model_from_keras
+from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.registry import ConfigError
 
 F = Path(__file__).resolve().parents[1] / "fixtures" / "keras" / "functional"
