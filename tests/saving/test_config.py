@@ -201,7 +201,7 @@ def test_unknown_layer_class_names_it_and_lists_what_rnnlab_has():
 
 def test_a_functional_config_without_layers_is_refused():
     # (functional models load: tests/saving/test_functional_files.py)
-    with pytest.raises(ConfigError, match="^the Functional config has no list of layers$"):
+    with pytest.raises(ConfigError, match=r"^the Functional config has no list of layers$"):
         C.model_from_keras({"class_name": "Functional", "config": {}})
 
 

@@ -67,27 +67,6 @@ def fixture_listing(name):
     return sorted(line for line in (F / f"{name}.h5paths.txt").read_text().splitlines() if line)
 
 
-# -- the same graphs as the fixtures, built in rnnlab ---------------------------------------
-def func_lstm():
-    inp = keras.Input((None, 1), name="input_layer")
-    h = L.LSTM(5, return_sequences=True, name="lstm")(inp)
-    h = L.LSTM(5, name="lstm_1")(h)
-    return keras.Model(inp, L.Dense(10, name="dense")(h), name="functional")
-
-
-def func_multi(as_list=False):
-    seq, meta = keras.Input((12, 1), name="seq"), keras.Input((3,), name="meta")
-    c = L.Concatenate(name="concatenate")([L.GRU(4, name="gru")(seq), meta])
-    shared = L.Dense(4, name="shared")
-    s1 = shared(c)
-    s2 = shared(L.Add(name="add")([c, L.Dense(7, name="proj")(meta)]))
-    one = L.Dense(1, name="one")(s1)
-    ten = L.Dense(10, name="ten")(L.Concatenate(name="both")([s1, s2]))
-    if as_list:
-        return keras.Model([seq, meta], [one, ten], name="multi_list")
-    return keras.Model({"seq": seq, "meta": meta}, {"one": one, "ten": ten}, name="multi")
-
-
 @pytest.fixture(scope="module")
 def keras_lstm():
     return load_model(F / "func_lstm.keras")
@@ -120,8 +99,10 @@ def test_keras_func_multi_file_loads_and_predicts_a_dict_as_keras(keras_multi):
 
 
 @pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
-def test_keras_weights_h5_loads_into_the_same_graph_built_by_hand(name, keras_lstm, keras_multi):
-    model = func_lstm() if name == "func_lstm" else func_multi()
+def test_keras_weights_h5_loads_into_the_same_graph_built_by_hand(
+    graphs, name, keras_lstm, keras_multi
+):
+    model = graphs.func_lstm() if name == "func_lstm" else graphs.func_multi()
     model.load_weights(F / f"{name}.weights.h5")
     reference = keras_lstm if name == "func_lstm" else keras_multi
     for a, b in zip(reference.get_weights(), model.get_weights(), strict=True):
@@ -130,10 +111,10 @@ def test_keras_weights_h5_loads_into_the_same_graph_built_by_hand(name, keras_ls
 
 @pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
 def test_a_loaded_model_summary_is_the_summary_of_the_model_built_by_hand(
-    name, keras_lstm, keras_multi
+    graphs, name, keras_lstm, keras_multi
 ):
     loaded = keras_lstm if name == "func_lstm" else keras_multi
-    by_hand = func_lstm() if name == "func_lstm" else func_multi()
+    by_hand = graphs.func_lstm() if name == "func_lstm" else graphs.func_multi()
     got, want = [], []
     loaded.summary(print_fn=got.append)
     by_hand.summary(print_fn=want.append)
@@ -141,8 +122,8 @@ def test_a_loaded_model_summary_is_the_summary_of_the_model_built_by_hand(
 
 
 # -- rnnlab's files: Keras's config and weights layout ----------------------------------------
-def test_written_config_of_the_func_lstm_graph_is_keras_config_json(tmp_path):
-    model = func_lstm()
+def test_written_config_of_the_func_lstm_graph_is_keras_config_json(graphs, tmp_path):
+    model = graphs.func_lstm()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     model.save(tmp_path / "m.keras")
     # identical, compile_config included, up to shared_object_id (Python ids)
@@ -150,8 +131,8 @@ def test_written_config_of_the_func_lstm_graph_is_keras_config_json(tmp_path):
 
 
 @pytest.mark.parametrize("as_list", [False, True], ids=["dict", "list"])
-def test_written_config_of_the_func_multi_graph_is_keras_config_json(tmp_path, as_list):
-    model = func_multi(as_list)
+def test_written_config_of_the_func_multi_graph_is_keras_config_json(graphs, tmp_path, as_list):
+    model = graphs.func_multi(as_list)
     model.save(tmp_path / "m.keras")
     ours = zip_config(tmp_path / "m.keras")
     keras_ = fixture_config("func_multi_list" if as_list else "func_multi")
@@ -168,8 +149,8 @@ def test_written_config_of_the_func_multi_graph_is_keras_config_json(tmp_path, a
 
 
 @pytest.mark.parametrize("name", ["func_lstm", "func_multi"])
-def test_written_weights_have_keras_functional_h5_layout(tmp_path, name):
-    model = func_lstm() if name == "func_lstm" else func_multi()
+def test_written_weights_have_keras_functional_h5_layout(graphs, tmp_path, name):
+    model = graphs.func_lstm() if name == "func_lstm" else graphs.func_multi()
     model.save_weights(tmp_path / "m.weights.h5")
     model.save(tmp_path / "m.keras")
     with zipfile.ZipFile(tmp_path / "m.keras") as zf:
@@ -181,26 +162,8 @@ def test_written_weights_have_keras_functional_h5_layout(tmp_path, name):
 
 
 # -- rnnlab -> rnnlab --------------------------------------------------------------------------
-def encoder_decoder():
-    """Every call form: return_state, initial_state=, Bidirectional's four states, list and
-    dict inputs, a shared layer at two depths, TimeDistributed, Dropout, merges."""
-    enc_in, dec_in = keras.Input((7, 2), name="enc_in"), keras.Input((5, 3), name="dec_in")
-    seq, h, c = L.LSTM(4, return_sequences=True, return_state=True, name="enc")(enc_in)
-    dec = L.LSTM(4, return_sequences=True, name="dec")(dec_in, initial_state=[h, c])
-    bi = L.Bidirectional(L.LSTM(4), name="bi")(seq, initial_state=[h, c, h, c])
-    td = L.TimeDistributed(L.Dense(3), name="td")(L.Dropout(0.2, name="drop")(dec))
-    shared = L.Dense(8, name="shared")
-    mixed = L.Subtract(name="sub")([shared(bi), shared(shared(bi))])
-    merged = [
-        cls(name=cls.__name__.lower())([mixed, bi])
-        for cls in (L.Multiply, L.Average, L.Maximum, L.Minimum)
-    ]
-    out = L.Concatenate(axis=1, name="cat")(merged)
-    return keras.Model({"enc_in": enc_in, "dec_in": dec_in}, [td, out], name="enc_dec")
-
-
-def test_round_trip_is_exact_in_config_weights_and_predictions(tmp_path):
-    model = encoder_decoder()
+def test_round_trip_is_exact_in_config_weights_and_predictions(graphs, tmp_path):
+    model = graphs.encoder_decoder()
     rng = np.random.default_rng(0)
     x = {
         "enc_in": rng.normal(size=(3, 7, 2)).astype(np.float32),
@@ -228,8 +191,8 @@ def test_round_trip_is_exact_in_config_weights_and_predictions(tmp_path):
     assert len(entries["shared"]["inbound_nodes"]) == 3
 
 
-def test_get_config_and_from_config_make_the_same_graph():
-    model = func_multi()
+def test_get_config_and_from_config_make_the_same_graph(graphs):
+    model = graphs.func_multi()
     again = keras.Model.from_config(model.get_config())
     assert again.get_config() == model.get_config()
     assert [layer.name for layer in again.layers] == [layer.name for layer in model.layers]

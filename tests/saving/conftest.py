@@ -1,0 +1,59 @@
+"""Functional graphs shared by the functional-file tests: the fixtures' models
+(tests/fixtures/keras/functional/README.md) built in rnnlab, and one graph with every
+call form. Tests get them through the ``graphs`` fixture."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+import rnnlab as keras
+from rnnlab import layers as L
+
+
+def func_lstm():
+    inp = keras.Input((None, 1), name="input_layer")
+    h = L.LSTM(5, return_sequences=True, name="lstm")(inp)
+    h = L.LSTM(5, name="lstm_1")(h)
+    return keras.Model(inp, L.Dense(10, name="dense")(h), name="functional")
+
+
+def func_multi(as_list=False):
+    seq, meta = keras.Input((12, 1), name="seq"), keras.Input((3,), name="meta")
+    c = L.Concatenate(name="concatenate")([L.GRU(4, name="gru")(seq), meta])
+    shared = L.Dense(4, name="shared")
+    s1 = shared(c)
+    s2 = shared(L.Add(name="add")([c, L.Dense(7, name="proj")(meta)]))
+    one = L.Dense(1, name="one")(s1)
+    ten = L.Dense(10, name="ten")(L.Concatenate(name="both")([s1, s2]))
+    if as_list:
+        return keras.Model([seq, meta], [one, ten], name="multi_list")
+    return keras.Model({"seq": seq, "meta": meta}, {"one": one, "ten": ten}, name="multi")
+
+
+def encoder_decoder():
+    """Every call form: return_state, initial_state=, Bidirectional's four states, list and
+    dict inputs, a shared layer at two depths, TimeDistributed, Dropout, merges."""
+    enc_in, dec_in = keras.Input((7, 2), name="enc_in"), keras.Input((5, 3), name="dec_in")
+    seq, h, c = L.LSTM(4, return_sequences=True, return_state=True, name="enc")(enc_in)
+    dec = L.LSTM(4, return_sequences=True, name="dec")(dec_in, initial_state=[h, c])
+    bi = L.Bidirectional(L.LSTM(4), name="bi")(seq, initial_state=[h, c, h, c])
+    td = L.TimeDistributed(L.Dense(3), name="td")(L.Dropout(0.2, name="drop")(dec))
+    shared = L.Dense(8, name="shared")
+    mixed = L.Subtract(name="sub")([shared(bi), shared(shared(bi))])
+    merged = [
+        cls(name=cls.__name__.lower())([mixed, bi])
+        for cls in (L.Multiply, L.Average, L.Maximum, L.Minimum)
+    ]
+    out = L.Concatenate(axis=1, name="cat")(merged)
+    return keras.Model({"enc_in": enc_in, "dec_in": dec_in}, [td, out], name="enc_dec")
+
+
+@pytest.fixture(scope="session")
+def graphs():
+    """The builders: ``graphs.func_lstm()``, ``graphs.func_multi(as_list)``,
+    ``graphs.encoder_decoder()`` (each call makes a new model)."""
+    return SimpleNamespace(
+        func_lstm=func_lstm, func_multi=func_multi, encoder_decoder=encoder_decoder
+    )

@@ -1,0 +1,172 @@
+"""rnnlab -> real Keras 3.15.1, functional models: the ``.keras`` and ``.weights.h5`` files
+rnnlab writes load in ``keras.models.load_model`` / ``load_weights`` and predict what
+rnnlab predicts; Keras's own ``get_config`` of the loaded model is the config rnnlab wrote.
+
+As in test_keras_interop.py, Keras runs in one subprocess for every file (its import
+costs seconds and must not share rnnlab's JAX settings): the bench venv's Python
+(``.venv-bench``, ``make .venv-bench/.installed-stamp``) when it has Keras, else this
+interpreter's Keras; skipped, saying so, when neither has it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH_PYTHON = Path(__file__).resolve().parents[2] / ".venv-bench" / "bin" / "python"
+
+
+def keras_python() -> str | None:
+    """The interpreter to run Keras with, or None when there is none."""
+    if BENCH_PYTHON.exists():
+        return str(BENCH_PYTHON)
+    return sys.executable if importlib.util.find_spec("keras") is not None else None
+
+
+pytestmark = pytest.mark.skipif(
+    keras_python() is None,
+    reason="real Keras 3 is not installed (neither .venv-bench nor this environment has it)",
+)
+
+KERAS_SIDE = textwrap.dedent(
+    """
+    import glob, json, os, sys, warnings
+    os.environ["KERAS_BACKEND"] = "jax"
+    import numpy as np, keras
+    folder = sys.argv[1]
+    out = {"keras": keras.__version__}
+    for path in sorted(glob.glob(os.path.join(folder, "*.keras"))):
+        name = os.path.basename(path)[: -len(".keras")]
+        spec = json.load(open(os.path.join(folder, name + ".json")))
+        data = np.load(os.path.join(folder, name + "_x.npz"))
+        x = {"dict": lambda: {k: data[k] for k in spec["names"]},
+             "list": lambda: [data[k] for k in spec["names"]],
+             "single": lambda: data[spec["names"][0]]}[spec["inputs"]]()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model = keras.models.load_model(path)
+            except Exception as e:
+                out[name] = {"error": f"{type(e).__name__}: {e}"}
+                continue
+        y = model.predict(x, verbose=0)
+        ys = y if isinstance(y, dict) else {str(i): v for i, v in enumerate(
+            y if isinstance(y, list | tuple) else [y])}
+        np.savez(os.path.join(folder, name + "_keras.npz"), **ys)
+        fresh = keras.models.clone_model(model)
+        fresh.load_weights(os.path.join(folder, name + ".weights.h5"))
+        same = len(fresh.get_weights()) == len(model.get_weights()) and all(
+            np.array_equal(a, b) for a, b in zip(fresh.get_weights(), model.get_weights()))
+        opt = getattr(model, "optimizer", None)
+        out[name] = {
+            "config": json.loads(model.to_json())["config"],
+            "layers": [layer.name for layer in model.layers],
+            "warnings": [str(w.message) for w in caught],
+            "weights_equal": same,
+            "optimizer": type(opt).__name__ if opt is not None else None,
+            "iterations": int(opt.iterations) if opt is not None else None,
+        }
+    print(json.dumps(out))
+    """
+)
+
+
+def strip_ids(obj):
+    if isinstance(obj, dict):
+        return {k: strip_ids(v) for k, v in obj.items() if k != "shared_object_id"}
+    if isinstance(obj, list):
+        return [strip_ids(v) for v in obj]
+    return obj
+
+
+def chain_trained(graphs):
+    """func_lstm's graph, fitted one epoch (two steps), so its Adam state travels too."""
+    model = graphs.func_lstm()
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(8, 6, 1)).astype(np.float32)
+    model.fit(x, rng.normal(size=(8, 10)).astype(np.float32), batch_size=4, verbose=0)
+    return model
+
+
+MODELS = {
+    "chain_trained": chain_trained,
+    "multi_dict": lambda graphs: graphs.func_multi(),
+    "multi_list": lambda graphs: graphs.func_multi(as_list=True),
+    "encoder_decoder": lambda graphs: graphs.encoder_decoder(),
+}
+
+
+@pytest.fixture(scope="session")
+def keras_results(tmp_path_factory, graphs):
+    folder = tmp_path_factory.mktemp("functional_interop")
+    rng = np.random.default_rng(0)
+    ours = {}
+    for name, make in MODELS.items():
+        model = make(graphs)
+        names = model.input_names
+        x = {
+            t.node.layer.name: rng.normal(size=(4, *[d or 6 for d in t.shape[1:]])).astype(
+                np.float32
+            )
+            for t in model.inputs
+        }
+        structure = model._given_structure[0]
+        kind = "dict" if isinstance(structure, dict) else "list" if len(names) > 1 else "single"
+        if kind == "dict":
+            names = list(structure)
+        (folder / f"{name}.json").write_text(json.dumps({"inputs": kind, "names": names}))
+        np.savez(folder / f"{name}_x.npz", **x)
+        model.save(folder / f"{name}.keras")
+        model.save_weights(folder / f"{name}.weights.h5")
+        inputs = {"dict": x, "list": [x[n] for n in names], "single": x[names[0]]}[kind]
+        ours[name] = (model, model.apply(model.params, inputs))
+    run = subprocess.run(
+        [keras_python(), "-c", KERAS_SIDE, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return folder, ours, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_keras_version(keras_results):
+    assert keras_results[2]["keras"] == "3.15.1"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results, name):
+    folder, ours, results = keras_results
+    result = results[name]
+    assert "error" not in result, result.get("error")
+    model, predicted = ours[name]
+    assert result["warnings"] == []
+    assert result["layers"] == [entry["name"] for entry in model.get_config()["layers"]]
+    theirs = dict(np.load(folder / f"{name}_keras.npz"))
+    if isinstance(predicted, dict):
+        mine = predicted
+    else:
+        mine = {
+            str(i): v
+            for i, v in enumerate(predicted if isinstance(predicted, list) else [predicted])
+        }
+    assert sorted(theirs) == sorted(mine)
+    for key in mine:
+        np.testing.assert_allclose(theirs[key], mine[key], atol=1e-5, rtol=0)
+    # the .weights.h5 alone gives Keras the same weights as the .keras file
+    assert result["weights_equal"]
+    # Keras's own config of what it loaded is what rnnlab wrote
+    assert strip_ids(result["config"]) == model.get_config()
+    if model.optimizer is not None:
+        assert result["optimizer"] == "Adam"
+        assert result["iterations"] == int(model.optimizer.iterations) == 2
