@@ -29,6 +29,7 @@ from rnnlab import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     utils,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "remat",
     "utils",

@@ -83,6 +83,85 @@ class KerasTensor:
             "Build a keras.Model(inputs, outputs) and call it on data instead"
         )
 
+    # Operators record keras.ops operations (rnnlab.ops), as Keras 3's KerasTensor does:
+    # `a * b`, `t * 0.5`, `x[..., :4]`. `==` stays identity (tensors are dict keys), as in
+    # Keras; compare with keras.ops.equal / not_equal.
+    __array_ufunc__ = None  # NumPy defers to the reflected operator: `np.float32(2) * t`
+
+    def _op(self, name: str, *args: Any) -> KerasTensor:
+        from rnnlab.ops import numpy as ops_numpy
+
+        return getattr(ops_numpy, name)(*args)
+
+    def __add__(self, other: Any) -> KerasTensor:
+        return self._op("add", self, other)
+
+    def __radd__(self, other: Any) -> KerasTensor:
+        return self._op("add", other, self)
+
+    def __sub__(self, other: Any) -> KerasTensor:
+        return self._op("subtract", self, other)
+
+    def __rsub__(self, other: Any) -> KerasTensor:
+        return self._op("subtract", other, self)
+
+    def __mul__(self, other: Any) -> KerasTensor:
+        return self._op("multiply", self, other)
+
+    def __rmul__(self, other: Any) -> KerasTensor:
+        return self._op("multiply", other, self)
+
+    def __truediv__(self, other: Any) -> KerasTensor:
+        return self._op("true_divide", self, other)
+
+    def __rtruediv__(self, other: Any) -> KerasTensor:
+        return self._op("true_divide", other, self)
+
+    def __floordiv__(self, other: Any) -> KerasTensor:
+        return self._op("floor_divide", self, other)
+
+    def __rfloordiv__(self, other: Any) -> KerasTensor:
+        return self._op("floor_divide", other, self)
+
+    def __mod__(self, other: Any) -> KerasTensor:
+        return self._op("mod", self, other)
+
+    def __rmod__(self, other: Any) -> KerasTensor:
+        return self._op("mod", other, self)
+
+    def __pow__(self, other: Any) -> KerasTensor:
+        return self._op("power", self, other)
+
+    def __rpow__(self, other: Any) -> KerasTensor:
+        return self._op("power", other, self)
+
+    def __matmul__(self, other: Any) -> KerasTensor:
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> KerasTensor:
+        return self._op("matmul", other, self)
+
+    def __neg__(self) -> KerasTensor:
+        return self._op("negative", self)
+
+    def __abs__(self) -> KerasTensor:
+        return self._op("absolute", self)
+
+    def __lt__(self, other: Any) -> KerasTensor:
+        return self._op("less", self, other)
+
+    def __le__(self, other: Any) -> KerasTensor:
+        return self._op("less_equal", self, other)
+
+    def __gt__(self, other: Any) -> KerasTensor:
+        return self._op("greater", self, other)
+
+    def __ge__(self, other: Any) -> KerasTensor:
+        return self._op("greater_equal", self, other)
+
+    def __getitem__(self, key: Any) -> KerasTensor:
+        return self._op("get_item", self, key)
+
 
 @dataclass(eq=False)
 class Node:
