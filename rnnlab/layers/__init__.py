@@ -21,8 +21,18 @@ from rnnlab.layers.core import (
 from rnnlab.layers.dense import Dense
 from rnnlab.layers.embedding import Embedding
 from rnnlab.layers.keras_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from rnnlab.layers.lambda_layer import Lambda
 from rnnlab.layers.masking import Masking
-from rnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from rnnlab.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
 from rnnlab.layers.normalization import BatchNormalization, LayerNormalization
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from rnnlab.layers.time_distributed import TimeDistributed
@@ -41,6 +51,7 @@ __all__ = [
     "Concatenate",
     "Conv1D",
     "Dense",
+    "Dot",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -48,6 +59,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "LSTMCell",
+    "Lambda",
     "Layer",
     "LayerNormalization",
     "Masking",

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
 from rnnlab.validation import is_int
 
-__all__ = ["Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract"]
+__all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 
 
 class _Merge(Layer):
@@ -187,3 +187,83 @@ class Concatenate(_Merge):
         if self._axis(x[0].ndim) != x[0].ndim - 1:
             return None
         return _Merge.compute_mask(self, mask, x)
+
+
+class Dot(_Merge):
+    """The dot product of two inputs along one axis of each, sample by sample (Keras's
+    ``Dot``): for ``x`` ``(batch, *a)`` and ``y`` ``(batch, *b)`` the output is
+    ``(batch, *a without axes[0], *b without axes[1])`` — ``(batch, 1)`` when that leaves
+    no axis.
+
+    Args:
+        axes: one axis for both inputs, or a pair ``(axis of x, axis of y)``; counted with
+            the batch axis, which cannot be one of them (``-1``: the last).
+        normalize: L2-normalize both inputs along those axes first, so the result is the
+            cosine similarity.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> Dot(axes=(1, 2))([jnp.ones((2, 3, 5)), jnp.ones((2, 10, 3))]).shape
+        (2, 5, 10)
+        >>> Dot(axes=-1, normalize=True)([jnp.ones((2, 4)), jnp.ones((2, 4))]).tolist()
+        [[1.0], [1.0]]
+    """
+
+    min_inputs = max_inputs = 2
+
+    def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        pair = [axes] if is_int(axes) else list(axes) if isinstance(axes, list | tuple) else None
+        if pair is None or len(pair) not in (1, 2) or not all(is_int(a) for a in pair):
+            raise ValueError(
+                f"{self.describe()}: axes must be an integer or a pair of integers, got {axes!r}"
+            )
+        self.axes = int(axes) if is_int(axes) else tuple(int(a) for a in axes)
+        self.normalize = bool(normalize)
+
+    def _axes(self, ndims: Sequence[int]) -> tuple[int, int]:
+        pair = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
+        out = tuple(a % n if a < 0 else a for a, n in zip(pair, ndims, strict=True))
+        for a, n in zip(out, ndims, strict=True):
+            if not 1 <= a < n:
+                raise ValueError(
+                    f"{self.describe()}: axes={self.axes!r} is out of range for inputs with "
+                    f"{ndims[0]} and {ndims[1]} axes (the batch axis 0 cannot be reduced)"
+                )
+        return out[0], out[1]
+
+    def check_input_shape(self, shape: Any) -> None:
+        x, y = self._shapes(shape)
+        if len(x) < 2 or len(y) < 2:
+            raise ValueError(
+                f"{self.describe()}: inputs need a batch axis and at least one more, got "
+                f"{format_shape(x)} and {format_shape(y)}"
+            )
+        a, b = self._axes((len(x), len(y)))
+        if x[a] is not None and y[b] is not None and x[a] != y[b]:
+            raise ValueError(
+                f"{self.describe()}: axis {a} of {format_shape(x)} ({x[a]}) and axis {b} of "
+                f"{format_shape(y)} ({y[b]}) must have the same size"
+            )
+
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        x, y = self._shapes(input_shape)
+        a, b = self._axes((len(x), len(y)))
+        batch = x[0] if x[0] is not None else y[0]
+        rest = [d for i, d in enumerate(x) if i not in (0, a)]
+        rest += [d for i, d in enumerate(y) if i not in (0, b)]
+        return (batch, *rest) if rest else (batch, 1)
+
+    def apply(self, params: Params, x: Sequence[jax.Array], *, training=False, key=None, mask=None):
+        """``[(batch, *a), (batch, *b)]`` → ``(batch, *a', *b')`` (see the class)."""
+        u, v = (jnp.asarray(t) for t in x)
+        a, b = self._axes((u.ndim, v.ndim))
+        if self.normalize:  # x / max(|x|, 1e-7), as Keras's l2 normalize
+            u = u * jax.lax.rsqrt(jnp.maximum(jnp.sum(u * u, axis=a, keepdims=True), 1e-14))
+            v = v * jax.lax.rsqrt(jnp.maximum(jnp.sum(v * v, axis=b, keepdims=True), 1e-14))
+        out = jax.vmap(lambda p, q: jnp.tensordot(p, q, axes=(a - 1, b - 1)))(u, v)
+        return out[:, None] if out.ndim == 1 else out
+
+    def compute_mask(self, mask: Any, x: Any) -> jax.Array | None:
+        """No mask: the reduced axis may be the masked one (Keras drops it too)."""
+        return None
