@@ -274,12 +274,15 @@ class KerasCell:
                 for s, n in zip(states, self.sizes, strict=True)
             )
         if not ok:
-            got = ", ".join(format_shape(s) for s in leaves)
+            if custom._is_shape(out):
+                got = f"one tensor of shape {format_shape(out)}"
+            else:
+                got = f"{len(leaves)} tensors of shapes " + ", ".join(map(format_shape, leaves))
             want = ", ".join(f"(None, {n})" for n in self.sizes)
             raise ValueError(
                 f"{self.layer.describe()}: call(inputs, states) must return (output, "
                 f"new_states) with new_states matching state_size {self.state_size!r} "
-                f"({want}); it returned {type(out).__name__} of shapes {got}"
+                f"({want}); it returned {got}"
             )
 
     def initial_carry(self, batch_size: int, dtype: Any = jnp.float32) -> Any:
