@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from rnnlab.ops.operation import call_op, define
 
 __all__ = [
-    "abs", "absolute", "add", "arange", "concatenate", "divide", "dot", "einsum", "equal",
+    "abs", "absolute", "add", "arange", "clip", "concatenate", "divide", "dot", "einsum", "equal",
     "exp", "expand_dims", "floor_divide", "get_item", "greater", "greater_equal", "less",
     "less_equal", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mod",
     "multiply", "negative", "not_equal", "ones", "ones_like", "power", "prod", "reshape",
@@ -83,7 +83,7 @@ Split = _op(
 )
 ZerosLike = _op("ZerosLike", jnp.zeros_like, dtype=None)
 OnesLike = _op("OnesLike", jnp.ones_like, dtype=None)
-Take = _op("Take", lambda x, indices, axis: jnp.take(x, indices, axis=axis), axis=None)
+Take = _op("Take", lambda x, indices, axis: jnp.take(x, jnp.asarray(indices), axis=axis), axis=None)
 GetItem = _op("GetItem", lambda x, key: jnp.asarray(x)[key])
 
 

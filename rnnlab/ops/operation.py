@@ -45,6 +45,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
 from rnnlab.layers.symbolic import KerasTensor, Node, has_symbolic, is_symbolic
@@ -122,7 +124,7 @@ class Operation(Layer):
         """On values: the result. On symbolic tensors: record this op's node and return
         its output KerasTensor (a list for several, e.g. ``split``)."""
         if not has_symbolic((args, kwargs)):
-            return self.compute(*args, **kwargs)
+            return self.compute(*_as_jax(args), **kwargs)
         if self.call_args or self.call_kwargs:
             raise ValueError(f"{self.describe()} was already called; an operation has one node")
         return self._record(args, kwargs)
@@ -262,4 +264,12 @@ def call_op(cls: type[Operation], *args: Any, **config: Any) -> Any:
     """
     if has_symbolic(args):
         return cls(**config)(*args)
-    return cls.impl(*args, **config)
+    return cls.impl(*_as_jax(args), **config)
+
+
+def _as_jax(args: Any) -> Any:
+    # NumPy arrays become jax arrays (some jnp functions hand NumPy input back as NumPy);
+    # Python numbers stay as they are, so they keep jax's weak types.
+    return jax.tree_util.tree_map(
+        lambda v: jnp.asarray(v) if isinstance(v, np.ndarray) else v, args
+    )
