@@ -217,7 +217,7 @@ def test_dict_inputs_by_name_and_their_errors():
         model({"a": xa, "b": xb, "c": xb})
     with pytest.raises(ValueError, match=re.escape("Model: no data for the input 'b'")):
         model({"a": xa})
-    with pytest.raises(NotImplementedError, match="has 2 inputs and 1 outputs"):
+    with pytest.raises(ValueError, match=re.escape("predict: x is one array, but the model has 2")):
         model.predict(xa)
 
 

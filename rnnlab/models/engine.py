@@ -27,10 +27,17 @@ from rnnlab import distribution, losses, optimizers, training
 from rnnlab.callbacks import Callback, History
 from rnnlab.distribution import feed as dist_feed
 from rnnlab.metrics import get as get_metric
+from rnnlab.training import multi_output, structured
 from rnnlab.training.sources import Source, is_source
 from rnnlab.training.state import TrainState
 from rnnlab.training.trainer import FitPlan, Trainer
-from rnnlab.validation import as_float_array, positive_int, same_length, target_matches
+from rnnlab.validation import (
+    as_float_array,
+    is_number,
+    positive_int,
+    same_length,
+    target_matches,
+)
 
 
 class TrainingMixin:
@@ -48,7 +55,13 @@ class TrainingMixin:
         return self.trainer
 
     # -- training -----------------------------------------------------------------------
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None) -> None:
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+    ) -> None:
         """Choose the optimizer, loss and metrics; builds the compiled training functions.
 
         Args:
@@ -56,8 +69,14 @@ class TrainingMixin:
                 :mod:`rnnlab.optimizers` object (``Adam(lr=0.005)``), or any
                 ``optax.GradientTransformation``.
             loss: ``"mse"``, ``"mae"``, ``"huber"``, … or a callable
-                ``(y_true, y_pred) -> per-sample values``.
-            metrics: list of names or callables, reported in History and by ``evaluate``.
+                ``(y_true, y_pred) -> per-sample values``. For a model of several
+                outputs: one loss for every output, a list in output order or a dict
+                keyed by output name (:mod:`rnnlab.training.multi_output`).
+            metrics: list of names or callables, reported in History and by ``evaluate``;
+                for several outputs a list with one entry (a metric or a list) per
+                output, or a dict keyed by output name (``{"one": ["mae"]}``).
+            loss_weights: several outputs: a number, list or dict weighting each
+                output's loss in the total; one output: a number scaling the loss.
 
         Example:
             >>> from rnnlab.layers import Dense
@@ -68,17 +87,25 @@ class TrainingMixin:
         if loss is None:
             raise ValueError("compile: loss is required, e.g. loss='mse'")
         opt = optimizers.get(optimizer)
-        loss_fn = losses.get(loss, owner="compile")
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or callable(metrics):
-            metrics = [metrics]
-        named = [get_metric(m) for m in metrics]
-        opt.reset()  # a new compile starts a new optimizer state
-        # The trainer gets the pure forward pass of the layers, not the model.
-        self.trainer = Trainer(
-            self.pure_forward(), loss_fn, [n for n, _ in named], [f for _, f in named], opt
-        )
+        names = getattr(self, "target_names", None)
+        if getattr(self, "structured_outputs", False):
+            spec = multi_output.compile_outputs(names, loss, loss_weights, metrics)
+            opt.reset()
+            self.trainer = Trainer(
+                self.pure_forward(), spec.loss_fn, spec.metric_names, spec.metric_fns, opt,
+                outputs=spec,
+            )  # fmt: skip
+        else:
+            loss_fn, named = _single_output(names, loss, metrics, loss_weights)
+            opt.reset()  # a new compile starts a new optimizer state
+            # The trainer gets the pure forward pass of the layers, not the model.
+            self.trainer = Trainer(
+                self.pure_forward(), loss_fn, [n for n, _ in named], [f for _, f in named], opt
+            )
+        # As given, for a compile_config that keeps the user's structures.
+        self.trainer.compile_args = {
+            "loss": loss, "loss_weights": loss_weights, "metrics": metrics
+        }  # fmt: skip
 
     @property
     def optimizer(self) -> optimizers.Optimizer | None:
@@ -100,16 +127,51 @@ class TrainingMixin:
 
     @property
     def metrics_names(self) -> list[str]:
-        """``["loss", *metric names]``, the order ``evaluate`` returns."""
+        """``["loss", *metric names]``, the order ``evaluate`` returns (several outputs:
+        ``loss``, the per-output losses, then the per-output metrics by name)."""
         return ["loss", *self.require_trainer("metrics_names").metric_names]
 
-    def _prepare_xy(self, x: Any, y: Any, where: str, x_arg: str = "x", y_arg: str = "y"):
-        x = as_float_array(x, x_arg, where)
-        y = as_float_array(y, y_arg, where)
-        same_length(x, y, x_arg, y_arg, where)
-        out_shape = self.check_x(x, x_arg, where)
-        y = target_matches(y, out_shape, y_arg, where)
-        return x, y
+    def _prepare_xy(
+        self,
+        x: Any,
+        y: Any,
+        where: str,
+        x_arg: str = "x",
+        y_arg: str = "y",
+        sample_weight: Any = None,
+        sw_arg: str = "sample_weight",
+    ) -> tuple[Any, Any]:
+        """Checked float32 data: ``x`` one array or a list in input order, ``y`` one
+        array or a list in output order (wrapped in :class:`~rnnlab.training.multi_output.
+        Weighted` with the sample weights when given); shapes checked against the model."""
+        in_names = getattr(self, "input_names", None)
+        out_names = getattr(self, "target_names", None)
+        multi_out = getattr(self, "structured_outputs", False)
+        if in_names is None or (len(in_names) == 1 and not multi_out):
+            if in_names is not None:  # a functional model may name its one input/output
+                x = structured.flat_arrays(x, in_names, "input", x_arg, where)[0][0]
+                y = structured.flat_arrays(y, out_names, "output", y_arg, where)[0][0]
+            x = as_float_array(x, x_arg, where)
+            y = as_float_array(y, y_arg, where)
+            same_length(x, y, x_arg, y_arg, where)
+            out_shape = self.check_x(x, x_arg, where)
+            y = target_matches(y, out_shape, y_arg, where)
+            if sample_weight is not None:
+                sw = _sample_weights(sample_weight, x.shape[0], sw_arg, where)
+                y = multi_output.Weighted(y, sw)
+            return x, y
+        xs, x_args = structured.flat_arrays(x, in_names, "input", x_arg, where)
+        ys, y_args = structured.flat_arrays(y, out_names, "output", y_arg, where)
+        n = structured.same_lengths([*xs, *ys], [*x_args, *y_args], where)
+        out_shapes = self.check_inputs(xs, x_args, where)
+        ys = [
+            target_matches(t, s, a, where) for t, s, a in zip(ys, out_shapes, y_args, strict=True)
+        ]
+        x_out = xs[0] if len(xs) == 1 else xs
+        y_out = ys if multi_out else ys[0]  # a list in output order for the OutputSpec
+        if sample_weight is not None:
+            y_out = multi_output.Weighted(y_out, _sample_weights(sample_weight, n, sw_arg, where))
+        return x_out, y_out
 
     def _prepare_source(self, source: Source, y: Any, where: str, arg: str = "x") -> Source:
         """Check a :class:`~rnnlab.training.sources.Source`'s sample shapes against the
@@ -147,9 +209,16 @@ class TrainingMixin:
                     f"{type(validation_data).__name__}"
                 )
             return self._prepare_source(validation_data, None, where, "validation_data")
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise ValueError(f"{where}: validation_data must be a tuple (x_val, y_val)")
-        return self._prepare_xy(*validation_data, where, "validation_data[0]", "validation_data[1]")
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                f"{where}: validation_data must be a tuple (x_val, y_val) or "
+                "(x_val, y_val, val_sample_weight)"
+            )
+        sw = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare_xy(
+            validation_data[0], validation_data[1], where, "validation_data[0]",
+            "validation_data[1]", sw, "validation_data[2]",
+        )  # fmt: skip
 
     def fit(
         self,
@@ -163,6 +232,7 @@ class TrainingMixin:
         validation_data: tuple[Any, Any] | None = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
+        sample_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` epochs; each epoch is one compiled call.
 
@@ -170,8 +240,11 @@ class TrainingMixin:
             x: inputs ``(n, time, features)`` (or ``(n, features)`` for Dense models),
                 or a :class:`~rnnlab.training.sources.Source` that cuts each batch
                 of inputs and targets out of compact data inside the compiled epoch.
+                A model of several inputs: a list in input order or a dict keyed by
+                input name.
             y: targets ``(n, outputs)`` matching the model's output shape (``None``
-                when ``x`` is a source).
+                when ``x`` is a source); several outputs: a list or a dict keyed by
+                output name.
             batch_size: samples per gradient step (32 when ``None``); the last
                 partial batch is trained on.
             epochs: index of the last epoch (Keras semantics with ``initial_epoch``).
@@ -179,10 +252,12 @@ class TrainingMixin:
             callbacks: :class:`rnnlab.callbacks.Callback` objects.
             validation_split: fraction of the data, taken from the end before
                 shuffling, held out for validation.
-            validation_data: ``(x_val, y_val)`` (or a source, when ``x`` is one),
-                evaluated after every epoch.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``
+                (or a source, when ``x`` is one), evaluated after every epoch.
             shuffle: reshuffle the training samples every epoch.
             initial_epoch: epoch to start from (for resuming).
+            sample_weight: ``(n,)`` weights of the samples in the loss (Keras's rule:
+                a batch's loss is ``Σ w·loss / batch size``; metrics are not weighted).
 
         Returns:
             :class:`History` with ``loss``, ``val_loss`` and metrics per epoch.
@@ -202,6 +277,7 @@ class TrainingMixin:
             validation_data,
             shuffle,
             initial_epoch,
+            sample_weight,
         )
         return self.fit_with_plan(plan, self.next_key())
 
@@ -217,6 +293,7 @@ class TrainingMixin:
         validation_data: tuple[Any, Any] | None,
         shuffle: bool,
         initial_epoch: int,
+        sample_weight: Any = None,
     ) -> FitPlan:
         """Check every argument of ``fit`` and convert the data; nothing is trained yet.
 
@@ -233,6 +310,11 @@ class TrainingMixin:
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
         if is_source(x):
+            if sample_weight is not None:
+                raise ValueError(
+                    f"fit: sample_weight needs arrays; a data source ({type(x).__name__}) "
+                    "yields its own samples"
+                )
             x = self._prepare_source(x, y, where)
             if validation_split > 0:
                 raise ValueError(
@@ -240,17 +322,24 @@ class TrainingMixin:
                     f"({type(x).__name__}) pass validation_data as a source"
                 )
         else:
-            x, y = self._prepare_xy(x, y, where)
+            x, y = self._prepare_xy(x, y, where, sample_weight=sample_weight)
         if validation_data is None and validation_split > 0:
-            n_val = int(x.shape[0] * validation_split)
-            if n_val < 1 or n_val >= x.shape[0]:
+            n = int(structured.first_leaf(x).shape[0])
+            n_val = int(n * validation_split)
+            if n_val < 1 or n_val >= n:
                 raise ValueError(
                     f"fit: validation_split={validation_split} leaves {n_val} validation "
-                    f"sample(s) out of {x.shape[0]}; choose a split that keeps both sets non-empty"
+                    f"sample(s) out of {n}; choose a split that keeps both sets non-empty"
                 )
-            validation_data = (x[-n_val:], y[-n_val:])
-            x, y = x[:-n_val], y[:-n_val]
-        val = None if validation_data is None else self._validation(validation_data, x, where)
+            # Cut every array (inputs, targets, sample weights) at the same row; the
+            # validation part is already checked.
+            val = (
+                structured.rows(x, slice(n - n_val, None)),
+                structured.rows(y, slice(n - n_val, None)),
+            )
+            x, y = structured.rows(x, slice(0, n - n_val)), structured.rows(y, slice(0, n - n_val))
+        else:
+            val = None if validation_data is None else self._validation(validation_data, x, where)
 
         return FitPlan(
             x, y, val, batch_size, epochs, verbose, list(callbacks or []), shuffle, initial_epoch
@@ -263,12 +352,21 @@ class TrainingMixin:
         return history
 
     def evaluate(
-        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int = 0
-    ) -> float | list[float]:
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        sample_weight: Any = None,
+        return_dict: bool = False,
+    ) -> float | list[float] | dict[str, float]:
         """Loss (and metrics) on ``(x, y)`` (or the source ``x``), averaged over samples.
 
-        Returns the loss as a float, or ``[loss, *metrics]`` when metrics were compiled.
-        ``batch_size`` only sets how many samples go through one compiled pass.
+        Returns the loss as a float, or ``[loss, *metrics]`` (:attr:`metrics_names`'
+        order) when metrics were compiled or the model has several outputs; with
+        ``return_dict=True`` a dict of them (keys sorted, as Keras's, for several
+        outputs). ``batch_size`` only sets how many samples go through one compiled pass.
+        ``x``/``y``/``sample_weight`` as for :meth:`fit`.
 
         Example:
             >>> from rnnlab.layers import Dense
@@ -283,11 +381,14 @@ class TrainingMixin:
         if is_source(x):
             x = self._prepare_source(x, y, "evaluate")
         else:
-            x, y = self._prepare_xy(x, y, "evaluate")
+            x, y = self._prepare_xy(x, y, "evaluate", sample_weight=sample_weight)
         values = trainer.evaluate(self.params, x, y, batch_size)
+        names = self.metrics_names
         if verbose:
-            names = self.metrics_names
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(names, values, strict=True)))
+        if return_dict:
+            pairs = list(zip(names, values, strict=True))
+            return dict(sorted(pairs) if trainer.sorted_logs else pairs)
         return values if trainer.metric_names else values[0]
 
     def _time_padding(self, x: np.ndarray) -> int:
@@ -306,8 +407,9 @@ class TrainingMixin:
             return 0  # outputs come in processing order: the padding would lead
         return -x.shape[1] % 16
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        """Forward pass in inference mode; returns a NumPy array.
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> Any:
+        """Forward pass in inference mode; returns a NumPy array (for a model of several
+        outputs, a list or dict of them in its output structure; ``x`` as for :meth:`fit`).
 
         Inputs are processed in chunks of ``batch_size`` samples (an automatic size
         when ``None``), the last chunk padded, so calls with same-shaped input —
@@ -325,6 +427,11 @@ class TrainingMixin:
             >>> Sequential([Dense(1, input_shape=(2,))]).predict(np.ones((3, 2))).shape
             (3, 1)
         """
+        in_names = getattr(self, "input_names", None)
+        if in_names is not None and (len(in_names) > 1 or self.structured_outputs):
+            return self._predict_structured(x, batch_size)
+        if in_names is not None:  # a functional model may name its one input
+            x = structured.flat_arrays(x, in_names, "input", "x", "predict")[0][0]
         x = as_float_array(x, "x", "predict")
         self.check_x(x, "x", "predict")
         n = x.shape[0]
@@ -356,6 +463,38 @@ class TrainingMixin:
             outputs.append(out)
         return np.concatenate(outputs)
 
+    def _predict_structured(self, x: Any, batch_size: int | None) -> Any:
+        """:meth:`predict` of a model of several inputs or outputs: the same padded
+        chunks (every input cut alike; no time padding), the outputs in the model's
+        output structure (a list or a dict of NumPy arrays)."""
+        xs, args = structured.flat_arrays(x, self.input_names, "input", "x", "predict")
+        n = structured.same_lengths(xs, args, "predict")
+        self.check_inputs(xs, args, "predict")
+        if batch_size is None:
+            first = xs[0]
+            chunk = training.default_chunk(n, first.shape[1] if first.ndim > 2 else None)
+        else:
+            chunk = positive_int(batch_size, "batch_size", "predict")
+        dp = distribution.distribution()
+        params, put = self.params, None
+        if dp is not None:
+            chunk, params, put = _split_prediction(dp, chunk, params)
+        pieces: list[list[np.ndarray]] = []
+        for start in range(0, n, chunk):
+            parts = [a[start : start + chunk] for a in xs]
+            real = parts[0].shape[0]
+            if real < chunk:
+                parts = [
+                    np.concatenate([p, np.zeros((chunk - real, *p.shape[1:]), np.float32)])
+                    for p in parts
+                ]
+            if put is not None:
+                parts = [put(p) for p in parts]
+            out = self.predict_fn(params, parts[0] if len(parts) == 1 else parts, None)
+            pieces.append([np.asarray(leaf)[:real] for leaf in jax.tree.leaves(out)])
+        flat = [np.concatenate(column) for column in zip(*pieces, strict=True)]
+        return jax.tree_util.tree_unflatten(self._plan.output_structure, flat)
+
 
 def _split_prediction(dp: distribution.DataParallel, chunk: int, params: Any) -> tuple[Any, ...]:
     """``(chunk, params, put)`` for a prediction over this process's devices of ``dp``:
@@ -372,3 +511,58 @@ def _split_prediction(dp: distribution.DataParallel, chunk: int, params: Any) ->
     params = jax.device_put(dist_feed.local_copy(params), NamedSharding(mesh, P()))
     split = NamedSharding(mesh, P("batch"))
     return chunk, params, lambda a: jax.device_put(np.asarray(a), split)
+
+
+def _sample_weights(value: Any, n: int, arg: str, where: str) -> np.ndarray:
+    """Checked sample weights: ``(n,)`` float32, one per sample."""
+    sw = as_float_array(value, arg, where)
+    if sw.shape != (n,):
+        raise ValueError(
+            f"{where}: {arg} must have shape ({n},), one weight per sample, got {sw.shape}"
+        )
+    return sw
+
+
+def _single_output(names: list[str] | None, loss: Any, metrics: Any, loss_weights: Any):
+    """``(loss_fn, [(name, metric_fn), ...])`` of a one-output model: a loss, metrics or
+    weight given per output (a list of one, a dict keyed by the output's name) unwrapped."""
+
+    def one(value: Any, arg: str) -> Any:
+        if isinstance(value, dict):
+            keys = list(value)
+            if names is None or keys != list(names):
+                raise ValueError(
+                    f"compile: {arg} is a dict with keys {keys}, but the model has one "
+                    f"output{'' if names is None else f' {names}'}"
+                )
+            return value[keys[0]]
+        if isinstance(value, list | tuple) and arg != "metrics":
+            if len(value) != 1:
+                raise ValueError(
+                    f"compile: {arg} is a list of {len(value)} for a model of one output"
+                )
+            return value[0]
+        return value
+
+    loss_fn = losses.get(one(loss, "loss"), owner="compile")
+    weight = one(loss_weights, "loss_weights")
+    if weight is not None:
+        if not is_number(weight):
+            raise ValueError(f"compile: loss_weights must be a number, got {weight!r}")
+        if float(weight) != 1.0:
+            loss_fn = _scaled(loss_fn, float(weight))
+    metrics = one(metrics, "metrics")
+    if metrics is None:
+        metrics = []
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    flat = [m for entry in metrics for m in (entry if isinstance(entry, list | tuple) else [entry])]
+    return loss_fn, [get_metric(m) for m in flat]
+
+
+def _scaled(loss_fn: Any, weight: float) -> Any:
+    def scaled(y_true: Any, y_pred: Any) -> Any:
+        return weight * loss_fn(y_true, y_pred)
+
+    scaled.__name__ = getattr(loss_fn, "__name__", "loss")
+    return scaled

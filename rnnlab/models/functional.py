@@ -32,7 +32,7 @@ import numpy as np
 from rnnlab import training
 from rnnlab.callbacks import History
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.layers.symbolic import KerasTensor, has_symbolic, is_symbolic, output_shapes
+from rnnlab.layers.symbolic import KerasTensor, has_symbolic, is_symbolic
 from rnnlab.models import graph
 from rnnlab.models.layered import LayeredModel
 from rnnlab.models.summary import format_functional_summary
@@ -179,35 +179,57 @@ class Model(LayeredModel):
         """
         return self.forward(params, x, training=training, key=key)[0]
 
+    @property
+    def structured_outputs(self) -> bool:
+        """Whether the outputs are a list or dict (even of one), not a single tensor:
+        compile, fit and predict then take and give them in that structure."""
+        return not jax.tree_util.treedef_is_leaf(self._plan.output_structure)
+
+    @property
+    def target_names(self) -> list[str]:
+        """Names of the outputs as ``fit``'s targets and ``compile``'s per-output
+        arguments key them: the keys of dict outputs, else :attr:`output_names`."""
+        out = self.output
+        return list(out) if isinstance(out, dict) else self.output_names
+
     def check_x(self, x: np.ndarray, arg: str, where: str) -> Shape:
-        """Validate one input array against a single-input, single-output model; return
-        the concrete output shape."""
-        if len(self.inputs) != 1 or len(self.outputs) != 1:
-            raise NotImplementedError(
-                f"{where}: model {self.name!r} has {len(self.inputs)} inputs and "
-                f"{len(self.outputs)} outputs; rnnlab's {where} takes single-input, "
-                "single-output functional models so far (apply and calling the model on "
-                "arrays take any structure)"
-            )
-        want = self.input_shape
-        ok = len(x.shape) == len(want) and all(
-            w is None or w == g for w, g in zip(want[1:], x.shape[1:], strict=True)
-        )
-        if not ok:
+        """Validate one input array against a single-input model; return the concrete
+        output shape (of its one output)."""
+        return self.check_inputs([x], [arg], where)[0]
+
+    def check_inputs(self, xs: list[np.ndarray], args: list[str], where: str) -> list[Shape]:
+        """Validate one array per input (model order; ``args`` name them in messages)
+        against the inputs' shapes; return every output's concrete shape, in order."""
+        if len(xs) != len(self.inputs):
             raise ValueError(
-                f"{where}: {arg} has shape {x.shape}, but the model's input "
-                f"{self.input_names[0]!r} expects {format_shape(want)}"
+                f"{where}: model {self.name!r} has {len(self.inputs)} inputs "
+                f"{self.input_names}, got {len(xs)} arrays"
             )
-        shapes: dict[int, Shape] = {id(self.inputs[0]): (x.shape[0], *x.shape[1:])}
+        shapes: dict[int, Shape] = {}
+        for t, x, arg in zip(self.inputs, xs, args, strict=True):
+            want = t.shape
+            ok = len(x.shape) == len(want) and all(
+                w is None or w == g for w, g in zip(want[1:], x.shape[1:], strict=True)
+            )
+            if not ok:
+                raise ValueError(
+                    f"{where}: {arg} has shape {x.shape}, but the model's input "
+                    f"{t.node.layer.name!r} expects {format_shape(want)}"
+                )
+            shapes[id(t)] = (x.shape[0], *x.shape[1:])
+
+        def concrete(tree: Any) -> Any:  # each tensor of a call as its concrete shape
+            return jax.tree_util.tree_map(
+                lambda t: shapes[id(t)] if is_symbolic(t) else t, tree, is_leaf=is_symbolic
+            )
+
         for node in self._plan.nodes:
             if node.is_input:
                 continue
-            args = jax.tree_util.tree_map(lambda t: shapes[id(t)], node.args, is_leaf=is_symbolic)
-            out = node.layer.compute_output_shape(args)
-            outs = output_shapes(out)
+            outs = node.layer.node_output_shapes(concrete(node.args), concrete(node.kwargs))
             for t, s in zip(node.outputs, outs, strict=True):
                 shapes[id(t)] = s
-        return shapes[id(self.outputs[0])]
+        return [shapes[id(t)] for t in self.outputs]
 
     # -- Keras face ---------------------------------------------------------------------
     def summary(self, print_fn: Any = None) -> None:

@@ -33,9 +33,11 @@ from rnnlab.callbacks import Callback, CallbackList, History
 from rnnlab.distribution import feed as dist_feed
 from rnnlab.optimizers import Optimizer
 from rnnlab.training import epoch as training
+from rnnlab.training import multi_output
 from rnnlab.training.progress import EpochProgress
 from rnnlab.training.sources import Source, TakeFn, is_source, take_rows
 from rnnlab.training.state import TrainState, init_state
+from rnnlab.training.structured import first_leaf, is_plain, take_tree
 from rnnlab.utils import key_rng
 
 __all__ = [
@@ -52,13 +54,15 @@ __all__ = [
 class FitPlan:
     """The checked arguments of one ``fit`` call (``model.fit_plan``); nothing trained yet.
 
-    ``x``/``y`` are arrays, or ``x`` is a :class:`~rnnlab.training.sources.Source` and
-    ``y`` is ``None``; ``val`` is ``(x_val, y_val)``, a source, or ``None``.
+    ``x``/``y`` are arrays (lists of them for several inputs/outputs; ``y`` a
+    :class:`~rnnlab.training.multi_output.Weighted` with sample weights), or ``x`` is a
+    :class:`~rnnlab.training.sources.Source` and ``y`` is ``None``; ``val`` is
+    ``(x_val, y_val)``, a source, or ``None``.
     """
 
-    x: np.ndarray | Source
-    y: np.ndarray | None
-    val: tuple[np.ndarray, np.ndarray] | Source | None
+    x: Any
+    y: Any
+    val: tuple[Any, Any] | Source | None
     batch_size: int
     epochs: int
     verbose: int
@@ -69,16 +73,18 @@ class FitPlan:
     @property
     def n_samples(self) -> int:
         """Number of training samples."""
-        return len(self.x) if is_source(self.x) else int(self.x.shape[0])
+        return len(self.x) if is_source(self.x) else int(first_leaf(self.x).shape[0])
 
 
-def evaluation_inputs(
-    x: np.ndarray, y: np.ndarray, chunk: int | None = None
-) -> tuple[jax.Array, ...]:
+def evaluation_inputs(x: Any, y: Any, chunk: int | None = None) -> tuple[jax.Array, ...]:
     """``(x, y, idx, weights)`` on the device for a compiled evaluation, in chunks of
-    ``chunk`` samples (:func:`rnnlab.training.default_chunk` when ``None``)."""
-    chunk = chunk or training.default_chunk(x.shape[0], x.shape[1] if x.ndim > 2 else None)
-    chunks = training.batch_plan(x.shape[0], chunk, rng=None)
+    ``chunk`` samples (:func:`rnnlab.training.default_chunk` when ``None``); ``x`` and
+    ``y`` arrays or pytrees of them (several inputs, outputs, sample weights)."""
+    first = first_leaf(x)
+    chunk = chunk or training.default_chunk(
+        first.shape[0], first.shape[1] if first.ndim > 2 else None
+    )
+    chunks = training.batch_plan(first.shape[0], chunk, rng=None)
     return tuple(jax.device_put(a) for a in (x, y, *chunks))
 
 
@@ -93,11 +99,19 @@ def source_inputs(source: Source, chunk: int | None = None) -> tuple[jax.Array, 
     return (x, y, *(jax.device_put(c) for c in chunks))
 
 
+def take_of(x: Any, y: Any) -> TakeFn:
+    """The gather of ``fit``'s data: a source's own, the rows of two arrays
+    (``take_rows``), or the rows of every array of lists / weighted targets."""
+    if is_source(x):
+        return x.take
+    return take_rows if is_plain(x, y) else take_tree
+
+
 def _inputs(data: Any, chunk: int | None = None) -> tuple[TakeFn, tuple[jax.Array, ...]]:
     """``(take, (x, y, idx, weights))`` for arrays ``(x, y)`` or a source."""
     if is_source(data):
         return data.take, source_inputs(data, chunk)
-    return take_rows, evaluation_inputs(*data, chunk)
+    return take_of(*data), evaluation_inputs(*data, chunk)
 
 
 def distributed_inputs(
@@ -108,8 +122,8 @@ def distributed_inputs(
     if is_source(data):
         take, arrays, x_shape = data.take, data.arrays, tuple(data.sample_shapes[0])
     else:
-        take, arrays, x_shape = take_rows, data, tuple(data[0].shape[1:])
-    feed = dist_feed.Feed(dp, arrays, rows=take is take_rows)
+        take, arrays, x_shape = take_of(*data), data, tuple(first_leaf(data[0]).shape[1:])
+    feed = dist_feed.Feed(dp, arrays, rows=take in (take_rows, take_tree))
     n = feed.n_samples
     chunk = chunk or training.default_chunk(n, x_shape[0] if len(x_shape) > 1 else None)
     return take, (*feed.arrays, *feed.plan(*training.batch_plan(n, chunk, rng=None)))
@@ -150,12 +164,17 @@ class Trainer:
         loss_fn: per-sample loss ``(y_true, y_pred) -> values``.
         metric_names / metric_fns: the compiled metrics.
         optimizer: the :class:`~rnnlab.optimizers.Optimizer` (it holds the Optax state).
+        outputs: a multi-output model's :class:`~rnnlab.training.multi_output.OutputSpec`
+            (``loss_fn`` and the metrics are then its), ``None`` for one output.
 
     Attributes:
         evaluate_fn: jitted ``(params, x, y, idx, weights) -> [loss, *metrics]`` for
             arrays (one more per kind of :class:`~rnnlab.training.sources.Source`).
         epoch: index of the next epoch to train (``initial_epoch`` of a resumed fit).
         rng: PRNG key of the current (or last) fit, ``None`` before the first.
+        sorted_logs: History's keys sorted (several outputs, as Keras on JAX sorts
+            them), else ``loss`` then the metrics in compile order.
+        compile_args: ``compile``'s ``loss``/``loss_weights``/``metrics`` as given.
     """
 
     def __init__(
@@ -165,12 +184,20 @@ class Trainer:
         metric_names: list[str],
         metric_fns: list[Callable[..., Any]],
         optimizer: Optimizer,
+        outputs: multi_output.OutputSpec | None = None,
     ) -> None:
         self.forward = forward
         self.loss_fn = loss_fn
         self.metric_names = metric_names
         self.metric_fns = metric_fns
         self.optimizer = optimizer
+        self.outputs = outputs
+        self.sorted_logs = outputs is not None
+        self.compile_args: dict[str, Any] = {}
+        # What the compiled functions run: the same functions, taking sample-weighted
+        # targets too (plain targets trace to the same program as before).
+        self._loss = multi_output.sample_weighted(loss_fn)
+        self._metrics = [multi_output.unweighted(m) for m in metric_fns]
         self._evaluate_fns: dict[tuple[TakeFn, Any], Callable[..., jax.Array]] = {}
         self.evaluate_fn = self.evaluate_fn_for(take_rows)
         self.epoch = 0
@@ -206,7 +233,7 @@ class Trainer:
         key = (take, None if dp is None else dp.mesh)
         if key not in self._evaluate_fns:
             self._evaluate_fns[key] = training.make_evaluate(
-                self.forward, self.loss_fn, self.metric_fns, take, **_sharded(dp)
+                self.forward, self._loss, self._metrics, take, **_sharded(dp)
             )
         return self._evaluate_fns[key]
 
@@ -235,8 +262,8 @@ class Trainer:
             on_batch = self._report_batch if live else None
             self._epochs[key] = training.make_train_epoch(
                 self.forward,
-                self.loss_fn,
-                self.metric_fns,
+                self._loss,
+                self._metrics,
                 self._tx,
                 on_batch,
                 take,
@@ -294,11 +321,13 @@ class Trainer:
         cbs = CallbackList([history, *plan.callbacks])
         cbs.set_model(model)
         dp = dist.distribution()
-        take = plan.x.take if is_source(plan.x) else take_rows
+        take = take_of(plan.x, plan.y)
         data = None
         if dp is not None:  # the data on the devices: across hosts, n counts all processes'
             data = dist_feed.Feed(
-                dp, plan.x.arrays if is_source(plan.x) else (plan.x, plan.y), rows=take is take_rows
+                dp,
+                plan.x.arrays if is_source(plan.x) else (plan.x, plan.y),
+                rows=take in (take_rows, take_tree),
             )
         n_samples = plan.n_samples if data is None else data.n_samples
         steps = -(-n_samples // plan.batch_size)
@@ -375,7 +404,12 @@ class Trainer:
         logs = {"loss": float(result.loss)}
         names = self.metric_names
         logs.update(zip(names, np.asarray(result.metrics).tolist(), strict=True))
+        if self.sorted_logs:
+            logs = dict(sorted(logs.items()))
         if result.val is not None:
             values = np.asarray(result.val).tolist()
-            logs.update({f"val_{k}": v for k, v in zip(["loss", *names], values, strict=True)})
+            val = dict(zip(["loss", *names], values, strict=True))
+            if self.sorted_logs:
+                val = dict(sorted(val.items()))
+            logs.update({f"val_{k}": v for k, v in val.items()})
         return logs

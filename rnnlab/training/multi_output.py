@@ -1,0 +1,252 @@
+"""``compile`` for models of several outputs: a loss, a weight and metrics per output.
+
+:func:`compile_outputs` turns Keras's per-output ``compile`` arguments into what the
+compiled epoch already knows how to run — one per-sample loss function and a list of
+named per-sample metric functions — so a multi-output model trains in the same single
+compiled, pure step as a single-output one:
+
+- the loss is ``Σ_i weight_i × mean_i(loss_i)``, computed per sample as
+  ``Σ_i weight_i × loss_i`` averaged over each output's non-batch axes (each output's
+  Keras ``sum_over_batch_size`` mean), times the sample weight when one is given;
+- when more than one output has a loss, ``<output>_loss`` reports each output's loss
+  *unweighted* (as Keras does); metrics are ``<output>_<metric>``, not sample-weighted
+  (Keras's ``metrics``, not ``weighted_metrics``).
+
+Names come in the order of Keras 3's ``evaluate()`` list: the per-output losses (in
+the ``loss`` dict's order, otherwise the output order), then the metrics sorted by
+name; History's keys are sorted as Keras-on-JAX sorts its logs.
+
+Targets reach these functions as a list in the model's output order, or as
+:class:`Weighted` ``(targets, sample_weight)`` when ``fit`` was given sample weights.
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> spec = compile_outputs(["one", "ten"], {"one": "mse", "ten": "mae"},
+    ...                        {"one": 1.0, "ten": 0.5}, {"one": ["mae"]})
+    >>> spec.metric_names
+    ['one_loss', 'ten_loss', 'one_mae']
+    >>> y = [jnp.zeros((2, 1)), jnp.zeros((2, 10))]
+    >>> pred = {"one": jnp.ones((2, 1)), "ten": jnp.ones((2, 10))}
+    >>> spec.loss_fn(y, pred).tolist()  # 1.0 * 1 + 0.5 * 1 per sample
+    [1.5, 1.5]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab import losses
+from rnnlab.metrics import get as get_metric
+from rnnlab.validation import is_number
+
+__all__ = ["OutputSpec", "Weighted", "compile_outputs", "sample_weighted", "targets_only"]
+
+PerSample = Callable[[Any, Any], jax.Array]
+
+
+class Weighted(NamedTuple):
+    """Targets with their sample weights ``(n,)``: the ``y`` of a sample-weighted fit."""
+
+    y: Any
+    sample_weight: Any
+
+
+def targets_only(y: Any) -> Any:
+    """The targets of ``y``, without the sample weights of a :class:`Weighted`."""
+    return y.y if isinstance(y, Weighted) else y
+
+
+def _times_weight(values: jax.Array, y: Any) -> jax.Array:
+    """``values`` ``(batch, ...)`` scaled by ``y``'s sample weights, when it has them."""
+    if not isinstance(y, Weighted):
+        return values
+    values = jnp.asarray(values)
+    return values * y.sample_weight.reshape((-1,) + (1,) * (values.ndim - 1))
+
+
+def sample_weighted(loss_fn: PerSample) -> PerSample:
+    """``loss_fn`` taking :class:`Weighted` targets too (its values times the weights);
+    plain targets go through unchanged (the same traced computation)."""
+    if getattr(loss_fn, "takes_weighted", False):
+        return loss_fn
+
+    def weighted(y: Any, pred: Any) -> jax.Array:
+        return _times_weight(loss_fn(targets_only(y), pred), y)
+
+    weighted.takes_weighted = True  # type: ignore[attr-defined]
+    return weighted
+
+
+def unweighted(metric_fn: PerSample) -> PerSample:
+    """``metric_fn`` ignoring sample weights (Keras's ``metrics`` are not weighted)."""
+    if getattr(metric_fn, "takes_weighted", False):
+        return metric_fn
+
+    def plain(y: Any, pred: Any) -> jax.Array:
+        return metric_fn(targets_only(y), pred)
+
+    plain.takes_weighted = True  # type: ignore[attr-defined]
+    return plain
+
+
+def _per_sample(values: jax.Array) -> jax.Array:
+    """Mean over every axis but the batch axis: ``(batch, ...)`` → ``(batch,)``."""
+    values = jnp.asarray(values)
+    return values if values.ndim == 1 else jnp.mean(values.reshape(values.shape[0], -1), axis=1)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """The compiled per-output losses and metrics of a multi-output model.
+
+    Attributes:
+        output_names: the outputs, in the model's (flat) output order.
+        losses: per output, its loss function or ``None`` (no loss for that output).
+        loss_weights: per output, the weight of its loss in the total.
+        loss_order: indices of the outputs with a loss, in the order they are reported.
+        metrics: per output, ``[(name, fn), ...]`` (names without the output prefix).
+    """
+
+    output_names: list[str]
+    losses: list[PerSample | None]
+    loss_weights: list[float]
+    loss_order: list[int]
+    metrics: list[list[tuple[str, PerSample]]] = field(default_factory=list)
+
+    def loss_fn(self, y: Any, pred: Any) -> jax.Array:
+        """Total loss per sample ``(batch,)``: ``Σ_i weight_i × loss_i`` (sample-weighted)."""
+        ys, preds = targets_only(y), jax.tree_util.tree_leaves(pred)
+        total = 0.0
+        for i in self.loss_order:
+            total = total + self.loss_weights[i] * _per_sample(self.losses[i](ys[i], preds[i]))
+        return _times_weight(total, y)
+
+    @property
+    def reported(self) -> list[tuple[str, PerSample]]:
+        """``(name, fn)`` of every reported value besides ``loss``, in evaluate's order."""
+        out: list[tuple[str, PerSample]] = []
+        if len(self.loss_order) > 1:  # Keras reports per-output losses only then
+            out += [(f"{self.output_names[i]}_loss", self._output_loss(i)) for i in self.loss_order]
+        named: list[tuple[str, PerSample]] = []
+        seen: dict[str, int] = {}
+        for i, pairs in enumerate(self.metrics):
+            for name, fn in pairs:
+                # One output (in a list or dict of one): no prefix, as Keras names them.
+                full = f"{self.output_names[i]}_{name}" if len(self.output_names) > 1 else name
+                if full in seen:  # Keras's rule for a repeated name: a counter suffix
+                    seen[full] += 1
+                    full = f"{full}_{seen[full] - 1}"
+                else:
+                    seen[full] = 1
+                named.append((full, self._output_metric(i, fn)))
+        return out + sorted(named, key=lambda pair: pair[0])
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Names of :attr:`reported`, the keys besides ``loss`` in History and evaluate."""
+        return [name for name, _ in self.reported]
+
+    @property
+    def metric_fns(self) -> list[PerSample]:
+        """Functions of :attr:`reported`."""
+        return [fn for _, fn in self.reported]
+
+    def _output_loss(self, i: int) -> PerSample:
+        def output_loss(y: Any, pred: Any) -> jax.Array:
+            value = self.losses[i](targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
+            return _times_weight(_per_sample(value), y)
+
+        output_loss.takes_weighted = True  # type: ignore[attr-defined]
+        return output_loss
+
+    def _output_metric(self, i: int, fn: PerSample) -> PerSample:
+        def output_metric(y: Any, pred: Any) -> jax.Array:
+            return fn(targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
+
+        output_metric.takes_weighted = True  # type: ignore[attr-defined]
+        return output_metric
+
+
+def _per_output(value: Any, names: list[str], arg: str, empty: Any) -> list[Any]:
+    """``value`` given per output — a list in output order or a dict keyed by output
+    name (missing names get ``empty``) — as one entry per output."""
+    if isinstance(value, dict):
+        for key in value:
+            if key not in names:
+                raise ValueError(
+                    f"compile: {arg} has the key {key!r}, which names no output of the "
+                    f"model; its outputs are {names}"
+                )
+        return [value.get(name, empty) for name in names]
+    if len(value) != len(names):
+        raise ValueError(
+            f"compile: {arg} is a list of {len(value)} for a model of {len(names)} outputs "
+            f"{names}; give one entry per output, in that order, or a dict keyed by output name"
+        )
+    return list(value)
+
+
+def _metric_list(entry: Any) -> list[tuple[str, PerSample]]:
+    if entry is None:
+        return []
+    entries = entry if isinstance(entry, list | tuple) else [entry]
+    return [get_metric(m) for m in entries]
+
+
+def compile_outputs(
+    output_names: Sequence[str], loss: Any, loss_weights: Any = None, metrics: Any = None
+) -> OutputSpec:
+    """Resolve ``compile``'s ``loss``/``loss_weights``/``metrics`` for several outputs.
+
+    ``loss``: one loss (every output), a list in output order or a dict keyed by output
+    name (an output left out, or ``None``, has no loss). ``loss_weights``: a number
+    (every output), a list or a dict (missing outputs weigh 1.0). ``metrics``: a list with
+    one entry per output or a dict keyed by output name, each entry a metric or a list of
+    them (a flat list of metrics for several outputs is refused, as Keras does).
+    """
+    names = list(output_names)
+    if isinstance(loss, list | tuple | dict):
+        loss_list = _per_output(loss, names, "loss", None)
+    else:
+        loss_list = [loss] * len(names)
+    fns = [None if item is None else losses.get(item, owner="compile") for item in loss_list]
+    order = [names.index(k) for k in loss if loss[k] is not None] if isinstance(loss, dict) else []
+    order = order or [i for i, fn in enumerate(fns) if fn is not None]
+    if not order:
+        raise ValueError(f"compile: loss={loss!r} gives no output of {names} a loss")
+    if loss_weights is None:
+        weights = [1.0] * len(names)
+    elif is_number(loss_weights):
+        weights = [float(loss_weights)] * len(names)
+    elif isinstance(loss_weights, list | tuple | dict):
+        weights = _per_output(loss_weights, names, "loss_weights", 1.0)
+    else:
+        raise ValueError(
+            f"compile: loss_weights must be a number, a list or a dict keyed by output name, "
+            f"got {type(loss_weights).__name__}"
+        )
+    for name, w in zip(names, weights, strict=True):
+        if not is_number(w):
+            raise ValueError(
+                f"compile: loss_weights for the output {name!r} must be a number, got {w!r}"
+            )
+    if metrics is None:
+        per_metrics: list[Any] = [None] * len(names)
+    elif isinstance(metrics, dict) or (
+        isinstance(metrics, list | tuple) and len(metrics) == len(names)
+    ):
+        per_metrics = _per_output(metrics, names, "metrics", None)
+    else:
+        raise ValueError(
+            f"compile: metrics={metrics!r} for a model of {len(names)} outputs {names}: give "
+            "a list with one entry (a metric or a list of metrics) per output, or a dict keyed "
+            f"by output name, e.g. metrics={{{names[0]!r}: ['mae']}}"
+        )
+    return OutputSpec(
+        names, fns, [float(w) for w in weights], order, [_metric_list(m) for m in per_metrics]
+    )
