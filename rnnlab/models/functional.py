@@ -106,7 +106,29 @@ class Model(LayeredModel):
     Shapes: ``(batch, *input shape)`` → ``(batch, *output shape)`` per input/output.
     """
 
-    def __init__(self, inputs: Any, outputs: Any, name: str | None = None) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # ``class M(keras.Model)`` defining ``call``: a subclassed model (built on first
+        # call, see rnnlab.models.subclassed), not a graph.
+        super().__init_subclass__(**kwargs)
+        if any("call" in k.__dict__ for k in cls.__mro__):
+            from rnnlab.models.subclassed import adapt_model
+
+            adapt_model(cls)
+
+    def __init__(
+        self, inputs: Any = None, outputs: Any = None, name: str | None = None, **kwargs: Any
+    ) -> None:
+        if getattr(type(self), "_keras_subclassed", False):
+            from rnnlab.models.subclassed import init_subclassed
+
+            init_subclassed(self, name=name, **kwargs)
+            return
+        if inputs is None or outputs is None or kwargs:
+            raise TypeError(
+                "Model: give inputs and outputs (keras.Model(inputs, outputs)), or subclass "
+                "keras.Model with a call(inputs, training=None) method"
+                + (f"; unexpected arguments {sorted(kwargs)}" if kwargs else "")
+            )
         self._plan = graph.trace(inputs, outputs, "Model")
         # as given (the plan's trees sort dict keys): a saved config keeps the key order
         self._given_structure = (inputs, outputs)

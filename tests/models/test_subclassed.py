@@ -1,0 +1,152 @@
+"""Subclassed models (issue 14, item 8): ``class M(keras.Model)`` with layers as attributes
+and ``call``, built on first call or fit, against real Keras 3.15.1's files
+(``tests/fixtures/keras/functional/sub_dense*``) and the equivalent Sequential."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import rnnlab as keras
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "keras" / "functional"
+
+
+class SubDense(keras.Model):
+    """The fixture's model, as its generator wrote it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(4, activation="relu")
+        self.out = keras.layers.Dense(1)
+
+    def call(self, inputs, training=None):
+        return self.out(self.hidden(inputs))
+
+
+class Recurrent(keras.Model):
+    """An LSTM, dropout that depends on ``training``, and a head."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.lstm = keras.layers.LSTM(units)
+        self.drop = keras.layers.Dropout(0.5)
+        self.head = keras.layers.Dense(1)
+
+    def call(self, inputs, training=None):
+        return self.head(self.drop(self.lstm(inputs), training=training))
+
+
+def _keras_trained_weights():
+    """SubDense's weights after Keras's one epoch, from its .keras file: self.hidden under
+    ``hidden/vars``, self.out under ``layers/dense_1/vars`` (Keras's attribute walk)."""
+    with zipfile.ZipFile(FIXTURES / "sub_dense.keras") as archive:
+        data = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(data), "r") as f:
+        return [
+            np.asarray(f[f"{group}/vars/{i}"])
+            for group in ("hidden", "layers/dense_1")
+            for i in (0, 1)
+        ]
+
+
+def test_forward_pass_equals_keras_on_its_trained_weights(fresh_names):
+    model = SubDense()
+    x = np.load(FIXTURES / "sub_x.npy")
+    model(x)  # built on the first call
+    model.set_weights(_keras_trained_weights())
+    np.testing.assert_allclose(model.predict(x), np.load(FIXTURES / "sub_dense_y.npy"), atol=1e-6)
+
+
+def test_summary_before_and_after_the_first_call(fresh_names):
+    model = SubDense()
+    assert model.name == "sub_dense"
+    lines = []
+    model.summary(print_fn=lines.append)
+    unbuilt = [line for line in lines if line.startswith("dense")]
+    # Keras 3's rows are "dense (Dense) | ? | 0 (unbuilt)" (sub_dense.summary_unbuilt.txt)
+    assert [line.split() for line in unbuilt] == [
+        ["dense", "(Dense)", "?", "unbuilt"],
+        ["dense_1", "(Dense)", "?", "unbuilt"],
+    ]
+    train = np.load(FIXTURES / "sub_train.npz")
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(train["x"], train["y"], epochs=1, batch_size=16, verbose=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    rows = [line.split() for line in lines if line.startswith("dense")]
+    assert rows == [
+        ["dense", "(Dense)", "(None,", "4)", "52"],
+        ["dense_1", "(Dense)", "(None,", "1)", "5"],
+    ]
+    assert "Total params: 57" in lines and model.count_params() == 57
+    assert [layer.name for layer in model.layers] == ["dense", "dense_1"]
+
+
+def test_trains_like_the_same_sequential():
+    train = np.load(FIXTURES / "sub_train.npz")
+    sub = SubDense(seed=0)
+    sub.build((None, 12))
+    seq = keras.Sequential(
+        [keras.layers.Dense(4, activation="relu", input_shape=(12,)), keras.layers.Dense(1)]
+    )
+    seq.set_weights(sub.get_weights())
+    initial = sub.get_weights()
+    for model in (sub, seq):
+        model.compile(optimizer="adam", loss="mse")
+        model.key_stream = keras.utils.KeyStream(5)
+        history = model.fit(train["x"], train["y"], epochs=4, batch_size=8, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+    for a, b in zip(sub.get_weights(), seq.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(sub.get_weights()[0], initial[0])
+    np.testing.assert_allclose(
+        sub.evaluate(train["x"], train["y"], verbose=0),
+        seq.evaluate(train["x"], train["y"], verbose=0),
+        rtol=1e-6,
+    )
+
+
+def test_training_flag_reaches_the_layers_and_predict_is_the_pure_apply():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 6, 1)).astype(np.float32)
+    y = x.sum(axis=1)
+    model = Recurrent(5, seed=1)
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 3
+    assert model.input_shape == (None, None, 1)  # any sequence length
+    np.testing.assert_allclose(model.predict(x), model.apply(model.params, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(x), model.predict(x))  # no dropout in inference
+    train_a = model.apply(model.params, x, training=True, key=keras.utils.KeyStream(0).next())
+    assert not np.allclose(train_a, model.predict(x))  # dropout in training
+    assert model.predict(x[:, :3]).shape == (32, 1)
+
+
+def test_save_weights_round_trip_and_whole_model_files_refused(tmp_path):
+    model = SubDense()
+    model(np.ones((2, 12), np.float32))
+    before = model.get_weights()
+    model.save_weights(tmp_path / "sub.weights.h5")
+    model.set_weights([np.zeros_like(w) for w in before])
+    model.load_weights(tmp_path / "sub.weights.h5")
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(NotImplementedError) as info:
+        model.save(tmp_path / "sub.keras")
+    assert str(info.value) == (
+        f"SubDense '{model.name}': saving a whole subclassed model is not supported; use "
+        "save_weights(...) and rebuild the model in code"
+    )
+
+
+def test_model_without_inputs_or_call_is_a_clear_error():
+    with pytest.raises(TypeError) as info:
+        keras.Model()
+    assert str(info.value) == (
+        "Model: give inputs and outputs (keras.Model(inputs, outputs)), or subclass "
+        "keras.Model with a call(inputs, training=None) method"
+    )
