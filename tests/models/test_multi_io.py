@@ -472,3 +472,54 @@ BAD_COMPILE = {
 def test_bad_compile_arguments_raise_clear_errors(case):
     kwargs, message = BAD_COMPILE[case]
     bad(lambda: build().compile("adam", **kwargs), message)
+
+
+# -- single-input, single-output models keep their program --------------------------------
+def test_single_output_epoch_program_is_unchanged_by_sample_weight_support():
+    """The trainer's loss and metrics accept sample-weighted targets; on plain targets they
+    trace to exactly the program of the bare functions (same numbers, same speed)."""
+    import optax
+
+    from rnnlab.losses import mean_squared_error
+    from rnnlab.metrics import get as get_metric
+    from rnnlab.training import batch_plan, init_state, make_train_epoch
+    from rnnlab.training.multi_output import sample_weighted, unweighted
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    forward, tx = model.pure_forward(), optax.adam(1e-3)
+    mae = get_metric("mae")[1]
+    state = init_state(model.params, tx.init(model.params), jax.random.key(0))
+    x, y = jnp.ones((10, 3)), jnp.zeros((10, 2))
+    idx, w = batch_plan(10, 4, rng=None)
+
+    def program(loss, metric):
+        epoch = make_train_epoch(forward, loss, [metric], tx)
+        return epoch.lower(state, x, y, idx, w).as_text()  # StableHLO, no source locations
+
+    bare = program(mean_squared_error, mae)
+    assert program(sample_weighted(mean_squared_error), unweighted(mae)) == bare
+
+
+def test_sequential_sample_weight_as_keras():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    model.compile(keras.optimizers.SGD(0.1), "mse", metrics=["mae"])
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(10, 3)).astype(np.float32), rng.normal(size=(10, 2)).astype(np.float32)
+    sw = rng.uniform(size=10).astype(np.float32)
+    pred = model.predict(x)
+    loss, mae = model.evaluate(x, y, sample_weight=sw)
+    np.testing.assert_allclose(loss, np.mean(sw * np.mean((pred - y) ** 2, axis=1)), rtol=1e-5)
+    np.testing.assert_allclose(mae, np.mean(np.abs(pred - y)), rtol=1e-5)  # not weighted
+    start = jax.tree.map(jnp.asarray, model.params)
+    hist = model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0, sample_weight=sw)
+    np.testing.assert_allclose(hist.history["loss"][0], loss, rtol=1e-5)
+
+    def total(params):
+        return jnp.mean(sw * jnp.mean((model.apply(params, x) - y) ** 2, axis=1))
+
+    want = jax.tree.map(lambda p, g: p - 0.1 * g, start, jax.grad(total)(start))
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), model.params, want
+    )
