@@ -5,9 +5,14 @@ operation node keeps for the savers, against the operations real Keras wrote
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import re
+import zipfile
+from pathlib import Path
 
+import h5py
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -360,3 +365,125 @@ def test_operation_replays_from_its_class_and_config():
     _close(cls(**config)([XA, XA * 2.0]), np.concatenate([XA, 2 * XA], -1))
     with pytest.raises(ValueError, match="already called; an operation has one node"):
         op(*op.call_args)
+
+
+# -- the gated-activation WaveNet of the func_ops fixture (Keras 3.15.1) --------------------
+FIX = Path(__file__).parent / "fixtures" / "keras" / "functional"
+
+
+def _wavenet() -> keras.Model:
+    # tests/fixtures/keras/make_functional_fixtures.py build_func_ops, unchanged but imports
+    L = keras.layers
+    inp = keras.Input((16, 1), name="series")
+    z = L.Conv1D(8, 2, padding="causal", name="stem")(inp)
+    skips = []
+    for rate in (1, 2):
+        a = L.Conv1D(8, 2, padding="causal", dilation_rate=rate)(z)
+        gated = keras.ops.tanh(a[..., :4]) * keras.ops.sigmoid(a[..., 4:])
+        skips.append(L.Conv1D(4, 1)(gated))
+        z = L.Add()([z, L.Conv1D(8, 1)(gated)])
+    h = keras.activations.relu(L.Add()(skips))
+    h = keras.ops.concatenate([h, z], axis=-1)
+    out = L.Conv1D(1, 1, name="head")(h) * 0.5
+    return keras.Model(inp, out, name="wavenet")
+
+
+@pytest.fixture(scope="module")
+def wavenet():
+    """The WaveNet with Keras's trained weights, read from the .keras zip's weights.h5
+    (each layers/<key>/vars group names its layer in its ``name`` attribute)."""
+    keras.utils.clear_session()  # Keras's automatic names: conv1d, get_item_1, re_lu...
+    model = _wavenet()
+    keras.utils.clear_session()
+    with (
+        zipfile.ZipFile(FIX / "func_ops.keras") as archive,
+        h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as f,
+    ):
+        for group in f["layers"].values():
+            weights = [group["vars"][str(i)][()] for i in range(len(group["vars"]))]
+            if weights:
+                model.get_layer(group["vars"].attrs["name"]).set_weights(weights)
+    return model
+
+
+def test_wavenet_reproduces_keras_predictions(wavenet):
+    x, y = np.load(FIX / "func_ops_x.npy"), np.load(FIX / "func_ops_y.npy")
+    np.testing.assert_allclose(wavenet.predict(x, verbose=0), y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jax.jit(wavenet.apply)(wavenet.params, x), y, atol=1e-5)
+
+
+def _keras_rows(text: str) -> list[tuple[str, ...]]:
+    """Rows of Keras 3's rich summary table: (name (Type), shape, params)."""
+    rows, cells = [], None
+    for line in text.splitlines():
+        if line.startswith(("├", "└")) and cells:
+            rows.append(tuple(" ".join(c).strip() for c in cells[:3]))
+        if line.startswith(("├", "┡")):
+            cells = [[], [], [], []]
+        elif line.startswith("│") and cells is not None:
+            for i, part in enumerate(line.strip("│").split("│")):
+                if part.strip():
+                    cells[i].append(part.strip())
+    return rows
+
+
+def _rnnlab_rows(model: keras.Model) -> list[tuple[str, ...]]:
+    lines: list[str] = []
+    model.summary(print_fn=lines.append)
+    pattern = re.compile(r"^(\S+ \(\w+\))\s+(\[?\(.*?\)\]?|multiple)\s+([\d,]+)")
+    rows = [m.groups() for m in map(pattern.match, "\n".join(lines).splitlines()) if m]
+    return [(name, shape.strip("[]"), params) for name, shape, params in rows]
+
+
+def test_wavenet_summary_has_keras_rows(wavenet):
+    want = _keras_rows((FIX / "func_ops.summary.txt").read_text())
+    got = _rnnlab_rows(wavenet)
+    assert len(want) == 25 and ("get_item_1 (GetItem)", "(None, 16, 4)", "0") in want
+    # the same rows (names, types, shapes, parameters); Keras orders them by depth
+    assert sorted(got) == sorted(want)
+    assert wavenet.count_params() == 429
+
+
+def _as_keras(value):
+    """A call argument as Keras's config.json writes it (the fixture's node args)."""
+    if is_symbolic(value):
+        history = [value.node.layer.name, 0, value.index]
+        config = {"shape": list(value.shape), "dtype": value.dtype, "keras_history": history}
+        return {"class_name": "__keras_tensor__", "config": config}
+    if isinstance(value, list | tuple):
+        return [_as_keras(v) for v in value]
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(value, slice):
+        return {
+            "class_name": "__slice__",
+            "config": dict(start=value.start, stop=value.stop, step=value.step),
+        }
+    return value
+
+
+def test_wavenet_operations_keep_what_keras_writes(wavenet):
+    config = json.loads((FIX / "func_ops.config.json").read_text())
+    entries = {e["name"]: e for e in config["config"]["layers"]}
+    ops = [layer for layer in wavenet.layers if getattr(layer, "is_operation", False)]
+    assert sorted(op.name for op in ops) == sorted(
+        name for name, e in entries.items() if e["module"].startswith("keras.src")
+    )
+    for op in ops:
+        entry = entries[op.name]
+        assert op.keras_config() == {
+            k: entry[k] for k in ("module", "class_name", "config", "registered_name")
+        }
+        (node,) = entry["inbound_nodes"]
+        assert _as_keras(list(op.call_args)) == node["args"], op.name
+        assert op.call_kwargs == node["kwargs"] == {}
+
+
+def test_wavenet_fits_in_the_compiled_step():
+    train = np.load(FIX / "func_ops_train.npz")
+    keras.utils.set_random_seed(0)
+    model = _wavenet()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    history = model.fit(train["x"], train["y"], epochs=6, batch_size=16, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.7 * losses[0], losses
