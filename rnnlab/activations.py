@@ -36,9 +36,9 @@ Activation = Callable[[jax.Array], jax.Array]
 Tensor = Any  # an array, a traced value or a KerasTensor
 
 __all__ = [
-    "elu", "exponential", "gelu", "get", "hard_sigmoid", "leaky_relu", "linear", "log_softmax",
-    "mish", "name_of", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus",
-    "softsign", "swish", "tanh",
+    "deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "leaky_relu", "linear",
+    "log_softmax", "mish", "name_of", "relu", "relu6", "selu", "serialize", "sigmoid", "silu",
+    "softmax", "softplus", "softsign", "swish", "tanh",
 ]  # fmt: skip
 
 _MODULE = "keras.src.activations.activations"
@@ -237,3 +237,19 @@ def name_of(fn: Activation) -> str:
         if f is fn:
             return name
     return getattr(fn, "__name__", repr(fn))
+
+
+def serialize(activation: str | Activation | None) -> str:
+    """Keras's ``activations.serialize``: an activation's name, for a layer's ``get_config``
+    (``get`` reads it back).
+
+    Example:
+        >>> serialize("relu"), serialize(None), get(serialize(jax.nn.sigmoid)) is get("sigmoid")
+        ('relu', 'linear', True)
+    """
+    return name_of(get(activation, owner="activations.serialize"))
+
+
+def deserialize(name: str | Activation | None) -> Activation:
+    """Keras's ``activations.deserialize``: :func:`get`."""
+    return get(name, owner="activations.deserialize")

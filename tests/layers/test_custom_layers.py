@@ -34,7 +34,11 @@ class MyDense(keras.layers.Layer):
         return batch_input_shape[:-1] + [self.units]  # noqa: RUF005 (as Keras code writes it)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": "relu"}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+        }
 
 
 class NormDense(keras.layers.Layer):
@@ -256,8 +260,15 @@ def test_two_level_subclass_build_chain_and_config_round_trip():
     assert [v.name for v in layer.weights] == ["kernel", "bias", "extra"]
     config = layer.get_config()
     assert config["units"] == 3 and config["name"] == "w"
+    assert config["activation"] == "linear"
     clone = Wider.from_config({**config, "name": "w2"})
     assert clone.units == 3 and clone.name == "w2"
+    relu = MyDense.from_config(MyDense(2, activation="relu").get_config())
+    assert relu.get_config()["activation"] == "relu"
+    x = -np.ones((1, 3), np.float32)
+    y = relu(x)  # built on this first call
+    kernel, bias = relu.get_weights()
+    np.testing.assert_allclose(y, np.maximum(x @ kernel + bias, 0), rtol=1e-6)
 
 
 def test_a_failing_call_keeps_the_users_traceback_with_a_note():
