@@ -56,6 +56,8 @@ _INIT_CONFIGS = {
     "Orthogonal": {"seed": None, "gain": 1.0},
     "Zeros": {},
     "Ones": {},
+    "RandomUniform": {"seed": None, "minval": -0.05, "maxval": 0.05},
+    "RandomNormal": {"seed": None, "mean": 0.0, "stddev": 0.05},
 }
 _INIT_CLASS = {name: cls for cls, name in INITIALIZERS.items()}
 
@@ -117,9 +119,11 @@ def init_to_keras(value: Any) -> dict[str, Any]:
         >>> init_to_keras("glorot_uniform")["class_name"]
         'GlorotUniform'
     """
-    name = value if isinstance(value, str) else None
-    if name is None:
-        name = next((n for n in _INIT_CLASS if initializers.get(n) is value), None)
+    name = value if isinstance(value, str) and value in _INIT_CLASS else None
+    if name is None:  # a function, or another spelling ("random_uniform") of a known one
+        fn = initializers.get(value) if isinstance(value, str) else value
+        name = next((n for n in _INIT_CLASS if initializers.get(n) is fn), None)
+        value = fn
     if name is None:
         return function_to_keras(value, "initializer")
     cls = _INIT_CLASS[name]
@@ -149,9 +153,14 @@ def init_from_keras(config: Any, custom_objects: dict[str, Any]) -> Any:
         raise ConfigError(
             f"unknown initializer class {name!r}: rnnlab has {', '.join(sorted(INITIALIZERS))}"
         )
-    gain = (config.get("config") or {}).get("gain", 1.0)
+    inner = config.get("config") or {}
+    gain = inner.get("gain", 1.0)
     if gain != 1.0:
         raise ConfigError(f"initializer Orthogonal: rnnlab has gain 1.0 only, got {gain!r}")
+    fixed = {k: v for k, v in _INIT_CONFIGS.get(name, {}).items() if k != "seed"}
+    other = {k: inner[k] for k in fixed if k in inner and inner[k] != fixed[k]}
+    if other:  # rnnlab's random_uniform / random_normal have Keras's default ranges only
+        raise ConfigError(f"initializer {name}: rnnlab has {fixed} only, got {other}")
     return INITIALIZERS[name]
 
 

@@ -45,6 +45,8 @@ LAYERS: dict[str, type] = {
     for name in (
         "Activation",
         "Add",
+        "AdditiveAttention",
+        "Attention",
         "Average",
         "BatchNormalization",
         "Bidirectional",
@@ -52,6 +54,7 @@ LAYERS: dict[str, type] = {
         "Conv1D",
         "Dense",
         "Dropout",
+        "Embedding",
         "Flatten",
         "GRU",
         "InputLayer",
@@ -85,6 +88,8 @@ INITIALIZERS: dict[str, str] = {
     "Orthogonal": "orthogonal",
     "Zeros": "zeros",
     "Ones": "ones",
+    "RandomUniform": "uniform",
+    "RandomNormal": "normal",
 }
 
 #: Keras optimizer class name -> (rnnlab class, Keras's ``name`` for it).

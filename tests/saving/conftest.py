@@ -50,10 +50,24 @@ def encoder_decoder():
     return keras.Model({"enc_in": enc_in, "dec_in": dec_in}, [td, out], name="enc_dec")
 
 
+def embed_attend():
+    """Embedding(mask_zero) whose mask flows into a GRU and Luong attention, and
+    Bahdanau attention; an int32 input."""
+    tokens, query = keras.Input((6,), name="tokens", dtype="int32"), keras.Input((3, 4), name="q")
+    emb = L.Embedding(5, 4, mask_zero=True, name="emb")(tokens)
+    gru = L.GRU(2, name="gru")(emb)
+    luong = L.Attention(use_scale=True, score_mode="concat", name="luong")([query, emb])
+    bahdanau = L.AdditiveAttention(name="bahdanau")([query, query])
+    return keras.Model([tokens, query], [gru, luong, bahdanau], name="embed_attend")
+
+
 @pytest.fixture(scope="session")
 def graphs():
     """The builders: ``graphs.func_lstm()``, ``graphs.func_multi(as_list)``,
-    ``graphs.encoder_decoder()`` (each call makes a new model)."""
+    ``graphs.encoder_decoder()``, ``graphs.embed_attend()`` (each call makes a new model)."""
     return SimpleNamespace(
-        func_lstm=func_lstm, func_multi=func_multi, encoder_decoder=encoder_decoder
+        func_lstm=func_lstm,
+        func_multi=func_multi,
+        encoder_decoder=encoder_decoder,
+        embed_attend=embed_attend,
     )

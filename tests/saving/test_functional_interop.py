@@ -102,6 +102,7 @@ MODELS = {
     "multi_dict": lambda graphs: graphs.func_multi(),
     "multi_list": lambda graphs: graphs.func_multi(as_list=True),
     "encoder_decoder": lambda graphs: graphs.encoder_decoder(),
+    "embed_attend": lambda graphs: graphs.embed_attend(),
 }
 
 
@@ -113,12 +114,15 @@ def keras_results(tmp_path_factory, graphs):
     for name, make in MODELS.items():
         model = make(graphs)
         names = model.input_names
-        x = {
-            t.node.layer.name: rng.normal(size=(4, *[d or 6 for d in t.shape[1:]])).astype(
-                np.float32
+        x = {}
+        for t in model.inputs:
+            shape = (4, *[d or 6 for d in t.shape[1:]])
+            ints = t.dtype.startswith("int")  # token ids, zeros (masked) among them
+            x[t.node.layer.name] = (
+                rng.integers(0, 5, size=shape).astype(t.dtype)
+                if ints
+                else rng.normal(size=shape).astype(np.float32)
             )
-            for t in model.inputs
-        }
         structure = model._given_structure[0]
         kind = "dict" if isinstance(structure, dict) else "list" if len(names) > 1 else "single"
         if kind == "dict":
