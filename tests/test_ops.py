@@ -487,3 +487,35 @@ def test_wavenet_fits_in_the_compiled_step():
     history = model.fit(train["x"], train["y"], epochs=6, batch_size=16, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+class _Gated(keras.layers.Layer):
+    """A custom layer whose call uses keras.ops on its (traced) weights and inputs."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_shape[-1], 2 * self.units), initializer="glorot_uniform"
+        )
+
+    def call(self, x):
+        a, b = K.split(K.matmul(x, self.kernel), 2, axis=-1)
+        return K.tanh(a) * K.sigmoid(b)
+
+
+def test_ops_in_a_custom_layers_call_train_in_the_compiled_step():
+    keras.utils.set_random_seed(1)
+    x, y = RNG.normal(size=(32, 6)).astype(np.float32), RNG.normal(size=(32, 3))
+    inp = keras.Input(shape=(6,))
+    layer = _Gated(3)
+    model = keras.Model(inp, layer(inp))
+    (kernel,) = layer.get_weights()
+    z = x @ kernel
+    want = np.tanh(z[:, :3]) * _sigmoid(z[:, 3:])
+    _close(model.predict(x, verbose=0), want)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    losses = model.fit(x, y.astype(np.float32), epochs=5, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
