@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import jax
@@ -239,6 +240,17 @@ class KerasCell:
         self.state_size = state_size
         self.sizes = [int(s) for s in jax.tree_util.tree_leaves(state_size)]
         self.units = _output_size(layer)
+        self.training = False
+        self.key: jax.Array | None = None
+
+    def for_call(self, training: bool, key: jax.Array | None) -> KerasCell:
+        """This cell for one run of the layer: ``call`` gets ``training`` (when it takes
+        it) and sublayers keys derived from ``key`` — the same at every step, so a Dropout
+        inside the cell drops the same units all along a sequence, as Keras's recurrent
+        dropout does."""
+        run = copy.copy(self)
+        run.training, run.key = bool(training), key if training else None
+        return run
 
     @property
     def non_trainable_names(self) -> tuple[str, ...]:
@@ -299,7 +311,7 @@ class KerasCell:
         """The pure step: ``(params, carry, x (batch, in)) -> (carry, y (batch, units))``."""
         flat = list(carry) if isinstance(carry, tuple) else [carry]
         args = (x, self._states(flat))
-        (y, new), _ = bound_call(self.layer, params, args, {}, training=False, key=None)
+        (y, new), _ = bound_call(self.layer, params, args, {}, training=self.training, key=self.key)
         new_flat = jax.tree_util.tree_leaves(new)
         return (tuple(new_flat) if len(new_flat) > 1 else new_flat[0]), y
 

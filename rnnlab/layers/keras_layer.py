@@ -94,6 +94,12 @@ def _traced_shape(layer: Any, shapes: Any) -> Any:
 
 
 @_adapter
+def compute_mask(self: Any, mask: Any, x: Any) -> Any:
+    """rnnlab's ``compute_mask(mask, x)`` over the user's Keras ``compute_mask(inputs, mask)``."""
+    return type(self)._keras_compute_mask(self, x, mask)
+
+
+@_adapter
 def check_input_shape(self: Any, shape: Any) -> None:
     """Once built: the same number of axes and the same known feature size."""
     built = self.input_shape
@@ -255,6 +261,9 @@ def adapt(cls: type) -> None:
     ):
         cls._keras_compute_output_shape = own["compute_output_shape"]
     cls.compute_output_shape = compute_output_shape
+    if "compute_mask" in own and not getattr(own["compute_mask"], "_keras_adapter", False):
+        cls._keras_compute_mask = own["compute_mask"]
+        cls.compute_mask = compute_mask
     installed = {
         "check_input_shape": check_input_shape,
         "init_params": init_params,

@@ -27,7 +27,7 @@ from rnnlab.core.fused import reason_unavailable
 from rnnlab.core.remat import segment_length
 from rnnlab.core.scan import scan
 from rnnlab.layers.base import Layer, Params, Shape, format_shape
-from rnnlab.layers.keras_cells import as_cell
+from rnnlab.layers.keras_cells import KerasCell, as_cell
 from rnnlab.utils import unique_name
 from rnnlab.validation import positive_int
 
@@ -199,8 +199,11 @@ class RNN(Layer):
         segment = None
         if training and self.remat_applies():
             segment = segment_length(x.shape[1])
+        cell = self.cell
+        if isinstance(cell, KerasCell):  # a Keras-style cell's call may take training
+            cell = cell.for_call(training, None if key is None else jax.random.fold_in(key, 2))
         return scan(
-            self.cell,
+            cell,
             params,
             x,
             initial_carry=initial_state,

@@ -240,3 +240,32 @@ def test_a_cell_returning_too_few_states_is_refused():
         ValueError, match=r"it returned 2 tensors of shapes \(None, 4\), \(None, 4\)$"
     ):
         keras.layers.RNN(LosesC(name="loses_c"))(np.ones((2, 3, 1), np.float32))
+
+
+def test_training_reaches_a_cells_call_and_its_dropout_uses_the_layers_key():
+    seen = []
+
+    class DropCell(MinimalRNNCell):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.drop = keras.layers.Dropout(0.5)
+
+        def call(self, inputs, states, training=None):
+            seen.append(training)
+            h = jnp.tanh(inputs @ self.kernel + states[0] @ self.recurrent_kernel)
+            return self.drop(h), [h]
+
+    rnn = keras.layers.RNN(DropCell(16), return_sequences=True)
+    x = jnp.asarray(_series(4, 5)[0])
+    params = rnn.init_params(jax.random.key(0), (None, None, 1))
+    seen.clear()
+    plain = rnn.apply(params, x)
+    assert seen == [False]  # the step is traced once per run
+    a, _ = rnn.apply_train(params, x, key=jax.random.key(1))
+    b, _ = rnn.apply_train(params, x, key=jax.random.key(1))
+    c, _ = rnn.apply_train(params, x, key=jax.random.key(2))
+    assert seen[1:] == [True, True, True]
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c) and not np.allclose(a, plain)
+    dropped = np.asarray(a) == 0
+    assert (dropped == dropped[:, :1]).all()  # one mask for the whole sequence

@@ -298,3 +298,27 @@ def test_a_build_that_creates_no_weights_gets_a_clear_error():
         "create it; create it there, e.g. self.kernel = self.add_weight(shape=..., "
         "name='kernel')"
     )
+
+
+def test_masks_reach_call_and_a_keras_compute_mask_passes_them_on():
+    seen = []
+
+    class Doubled(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            seen.append(mask is not None)
+            return 2.0 * x
+
+        def compute_mask(self, inputs, mask=None):  # Keras's argument order
+            return mask
+
+    lstm = keras.layers.LSTM(3)
+    model = keras.Sequential([keras.layers.Masking(0.0, input_shape=(None, 1)), Doubled(), lstm])
+    x = np.zeros((2, 6, 1), np.float32)
+    x[:, :4, 0] = np.arange(1, 9).reshape(2, 4)  # the last two steps are padding
+    y = model.predict(x)
+    assert seen[-1]  # the compiled predict's trace got the mask (shape tracing had none)
+    np.testing.assert_allclose(y, lstm(2.0 * x[:, :4]), rtol=1e-5, atol=1e-6)
