@@ -49,6 +49,7 @@ bench: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m benchmarks.run --workload all
 	$(BENCH_VENV)/bin/python -m benchmarks.remat
 	$(BENCH_VENV)/bin/python -m benchmarks.saving
+	$(BENCH_VENV)/bin/python -m benchmarks.functional
 	$(BENCH_VENV)/bin/python -m benchmarks.distribution
 
 bench-quick: $(BENCH_VENV)/.installed-stamp
