@@ -96,12 +96,13 @@ class TrainingMixin:
                 outputs=spec,
             )  # fmt: skip
         else:
-            loss_fn, named = _single_output(names, loss, metrics, loss_weights)
+            loss_fn, named, weight = _single_output(names, loss, metrics, loss_weights)
             opt.reset()  # a new compile starts a new optimizer state
             # The trainer gets the pure forward pass of the layers, not the model.
             self.trainer = Trainer(
-                self.pure_forward(), loss_fn, [n for n, _ in named], [f for _, f in named], opt
-            )
+                self.pure_forward(), loss_fn, [n for n, _ in named], [f for _, f in named], opt,
+                loss_weight=weight,
+            )  # fmt: skip
         # As given, for a compile_config that keeps the user's structures.
         self.trainer.compile_args = {
             "loss": loss, "loss_weights": loss_weights, "metrics": metrics
@@ -524,8 +525,9 @@ def _sample_weights(value: Any, n: int, arg: str, where: str) -> np.ndarray:
 
 
 def _single_output(names: list[str] | None, loss: Any, metrics: Any, loss_weights: Any):
-    """``(loss_fn, [(name, metric_fn), ...])`` of a one-output model: a loss, metrics or
-    weight given per output (a list of one, a dict keyed by the output's name) unwrapped."""
+    """``(loss_fn, [(name, metric_fn), ...], weight)`` of a one-output model: a loss,
+    metrics or weight given per output (a list of one, a dict keyed by the output's name)
+    unwrapped."""
 
     def one(value: Any, arg: str) -> Any:
         if isinstance(value, dict):
@@ -546,23 +548,12 @@ def _single_output(names: list[str] | None, loss: Any, metrics: Any, loss_weight
 
     loss_fn = losses.get(one(loss, "loss"), owner="compile")
     weight = one(loss_weights, "loss_weights")
-    if weight is not None:
-        if not is_number(weight):
-            raise ValueError(f"compile: loss_weights must be a number, got {weight!r}")
-        if float(weight) != 1.0:
-            loss_fn = _scaled(loss_fn, float(weight))
+    if weight is not None and not is_number(weight):
+        raise ValueError(f"compile: loss_weights must be a number, got {weight!r}")
     metrics = one(metrics, "metrics")
     if metrics is None:
         metrics = []
     if isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
     flat = [m for entry in metrics for m in (entry if isinstance(entry, list | tuple) else [entry])]
-    return loss_fn, [get_metric(m) for m in flat]
-
-
-def _scaled(loss_fn: Any, weight: float) -> Any:
-    def scaled(y_true: Any, y_pred: Any) -> Any:
-        return weight * loss_fn(y_true, y_pred)
-
-    scaled.__name__ = getattr(loss_fn, "__name__", "loss")
-    return scaled
+    return loss_fn, [get_metric(m) for m in flat], 1.0 if weight is None else float(weight)

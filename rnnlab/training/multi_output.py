@@ -44,7 +44,15 @@ from rnnlab import losses
 from rnnlab.metrics import get as get_metric
 from rnnlab.validation import is_number
 
-__all__ = ["OutputSpec", "Weighted", "compile_outputs", "sample_weighted", "targets_only"]
+__all__ = [
+    "OutputSpec",
+    "Weighted",
+    "compile_outputs",
+    "sample_weighted",
+    "scaled",
+    "targets_only",
+    "unweighted",
+]
 
 PerSample = Callable[[Any, Any], jax.Array]
 
@@ -80,6 +88,18 @@ def sample_weighted(loss_fn: PerSample) -> PerSample:
 
     weighted.takes_weighted = True  # type: ignore[attr-defined]
     return weighted
+
+
+def scaled(loss_fn: PerSample, weight: float) -> PerSample:
+    """``weight × loss_fn`` (a one-output model's ``loss_weights``); ``loss_fn`` itself
+    when the weight is 1."""
+    if weight == 1.0:
+        return loss_fn
+
+    def weighted_loss(y: Any, pred: Any) -> jax.Array:
+        return weight * loss_fn(y, pred)
+
+    return weighted_loss
 
 
 def unweighted(metric_fn: PerSample) -> PerSample:

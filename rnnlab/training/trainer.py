@@ -166,6 +166,8 @@ class Trainer:
         optimizer: the :class:`~rnnlab.optimizers.Optimizer` (it holds the Optax state).
         outputs: a multi-output model's :class:`~rnnlab.training.multi_output.OutputSpec`
             (``loss_fn`` and the metrics are then its), ``None`` for one output.
+        loss_weight: one output's ``loss_weights``: the loss trained and reported is
+            ``loss_weight × loss_fn`` (``loss_fn`` itself is kept as compiled).
 
     Attributes:
         evaluate_fn: jitted ``(params, x, y, idx, weights) -> [loss, *metrics]`` for
@@ -185,6 +187,7 @@ class Trainer:
         metric_fns: list[Callable[..., Any]],
         optimizer: Optimizer,
         outputs: multi_output.OutputSpec | None = None,
+        loss_weight: float = 1.0,
     ) -> None:
         self.forward = forward
         self.loss_fn = loss_fn
@@ -196,7 +199,7 @@ class Trainer:
         self.compile_args: dict[str, Any] = {}
         # What the compiled functions run: the same functions, taking sample-weighted
         # targets too (plain targets trace to the same program as before).
-        self._loss = multi_output.sample_weighted(loss_fn)
+        self._loss = multi_output.sample_weighted(multi_output.scaled(loss_fn, loss_weight))
         self._metrics = [multi_output.unweighted(m) for m in metric_fns]
         self._evaluate_fns: dict[tuple[TakeFn, Any], Callable[..., jax.Array]] = {}
         self.evaluate_fn = self.evaluate_fn_for(take_rows)

@@ -528,3 +528,13 @@ def test_sequential_sample_weight_as_keras():
     jax.tree.map(
         lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), model.params, want
     )
+
+
+def test_single_output_loss_weight_scales_the_loss():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    model.compile("sgd", "mse", loss_weights=2.5)
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    want = 2.5 * np.mean((model.predict(x) - y) ** 2)
+    np.testing.assert_allclose(model.evaluate(x, y), want, rtol=1e-6)
+    assert model.trainer.compile_args["loss_weights"] == 2.5
