@@ -519,3 +519,18 @@ def test_ops_in_a_custom_layers_call_train_in_the_compiled_step():
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     losses = model.fit(x, y.astype(np.float32), epochs=5, verbose=0).history["loss"]
     assert losses[-1] < losses[0]
+
+
+def test_a_symbolic_tensor_is_not_iterable(fresh_names):
+    # __getitem__ alone would let Python iterate t[0], t[1], ... making an op per index
+    x = keras.Input(shape=(3,), name="x")
+    message = "KerasTensor (None, 3) from 'x' cannot be iterated or unpacked"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        list(x)
+    with pytest.raises(TypeError, match=re.escape(message)):
+        _a, _b = x
+    with pytest.raises(
+        ValueError,
+        match=re.escape("Add 'add': expects a list of at least 2 inputs, got one input of shape"),
+    ):
+        keras.layers.Add()(x)

@@ -81,7 +81,9 @@ class _Merge(Layer):
         from rnnlab.layers import symbolic
 
         if symbolic.has_symbolic(x):
-            return symbolic.symbolic_call(self, list(x), kwargs)
+            # one tensor goes through as it is, to be refused by name (_shapes)
+            args = list(x) if isinstance(x, list | tuple) else x
+            return symbolic.symbolic_call(self, args, kwargs)
         arrays = [jnp.asarray(a, jnp.float32) for a in x]
         self.check_input_shape([a.shape for a in arrays])
         if self.params is None:

@@ -162,6 +162,14 @@ class KerasTensor:
     def __getitem__(self, key: Any) -> KerasTensor:
         return self._op("get_item", self, key)
 
+    def __iter__(self) -> Any:
+        # Without this, Python would iterate through __getitem__(0), (1), ... and make
+        # one operation per index (`list(t)`, `a, b = t`, a layer wanting a list).
+        raise TypeError(
+            f"{self.describe()} cannot be iterated or unpacked: it is one symbolic tensor; "
+            "pass a list of tensors where a list is expected, or use keras.ops.split"
+        )
+
 
 @dataclass(eq=False)
 class Node:
