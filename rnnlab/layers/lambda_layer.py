@@ -104,6 +104,15 @@ class Lambda(Layer):
         leaves = jax.tree_util.tree_leaves(input_shape, is_leaf=_is_shape)
         if self._output_shape is not None:
             return (leaves[0][0], *self._output_shape)
+        # remembered per input shape: fit and predict check the graph's shapes on every
+        # call, and tracing the function each time would cost as much as an operation's
+        memo = self.__dict__.setdefault("_shape_memo", {})
+        key = repr(input_shape)
+        if key not in memo:
+            memo[key] = self._traced_shape(input_shape, leaves)
+        return memo[key]
+
+    def _traced_shape(self, input_shape: Any, leaves: list[Shape]) -> Any:
         unknown = any(d is None for s in leaves for d in s)
         outs = [self._trace(input_shape, p) for p in _PLACEHOLDERS[: 2 if unknown else 1]]
         first, second = outs[0], outs[-1]
