@@ -147,6 +147,10 @@ def trace_call(layer: Any, call_shapes: tuple[Any, ...]) -> Any:
         )
         _build_sublayer(sub, merged)
         layer._keras_sublayers[path] = (sub, merged)
+    layer._keras_sub_weight_names = {
+        path: _sub_weight_names(sub, shapes)
+        for path, (sub, shapes) in layer._keras_sublayers.items()
+    }
     return jax.tree_util.tree_map(
         lambda a, b: tuple(x if x == y else None for x, y in zip(a.shape, b.shape, strict=True)),
         *results,
@@ -196,16 +200,19 @@ def non_trainable_names(layer: Any) -> tuple[str, ...]:
     """The flat names of the weights gradients do not update: own ``trainable=False``
     weights, and the non-trainable weights of sublayers (all of a frozen sublayer's)."""
     names = [v.path for v in layer.__dict__.get("_keras_variables", []) if not v.trainable]
-    for path, (sub, call_shapes) in layer.__dict__.get("_keras_sublayers", {}).items():
-        # the sublayer's weight names, from the shapes of its params (no values drawn)
-        sub_flat = flatten(
-            jax.eval_shape(
-                lambda k, s=sub, c=call_shapes: s.init_params(k, c[0]), jax.random.key(0)
-            )
-        )
-        frozen = sub_flat if not sub.trainable else sub.non_trainable_names
-        names += [f"{path}/{n}" for n in sub_flat if n in frozen]
+    weight_names = layer.__dict__.get("_keras_sub_weight_names", {})
+    for path, (sub, _) in layer.__dict__.get("_keras_sublayers", {}).items():
+        sub_names = weight_names.get(path, ())
+        frozen = sub_names if not sub.trainable else sub.non_trainable_names
+        names += [f"{path}/{n}" for n in sub_names if n in frozen]
     return tuple(names)
+
+
+def _sub_weight_names(sub: Any, call_shapes: tuple[Any, ...]) -> tuple[str, ...]:
+    """A built sublayer's flat weight names, from the shapes of its params (none drawn);
+    kept at build time: the optimizer's trainable/frozen split asks for them often."""
+    structs = jax.eval_shape(lambda k: sub.init_params(k, call_shapes[0]), jax.random.key(0))
+    return tuple(flatten(structs))
 
 
 # -- sublayer calls inside a bound call ----------------------------------------------------

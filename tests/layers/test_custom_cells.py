@@ -269,3 +269,42 @@ def test_training_reaches_a_cells_call_and_its_dropout_uses_the_layers_key():
     assert not np.allclose(a, c) and not np.allclose(a, plain)
     dropped = np.asarray(a) == 0
     assert (dropped == dropped[:, :1]).all()  # one mask for the whole sequence
+
+
+class _PureLNCell:
+    """The LN cell's computation as a pure-JAX rnnlab cell over the same built-in pieces."""
+
+    def __init__(self, units):
+        self.units = units
+        self.core = core.SimpleRNNCell(units, activation=None)
+        self.norm = keras.layers.LayerNormalization()
+        self.norm.build((None, units))
+
+    def init(self, key, input_dim):
+        return {
+            "rnn": self.core.init(key, input_dim),
+            "ln": self.norm.init_params(key, (None, self.units)),
+        }
+
+    def initial_carry(self, batch_size, dtype=jnp.float32):
+        return jnp.zeros((batch_size, self.units), dtype)
+
+    def __call__(self, params, carry, x):
+        _, z = self.core(params["rnn"], carry, x)
+        h = jnp.tanh(self.norm.apply(params["ln"], z))
+        return h, h
+
+
+def test_the_keras_ln_cell_compiles_to_the_work_of_the_pure_jax_cell():
+    x, y = (jnp.asarray(a) for a in _series(8, 10))
+
+    def flops(cell):
+        rnn = keras.layers.RNN(cell, return_sequences=True)
+        params = rnn.init_params(jax.random.key(0), (None, None, 1))
+
+        def loss(p):
+            return jnp.mean((rnn.apply(p, x, training=True)[..., :1] - y) ** 2)
+
+        return jax.jit(jax.grad(loss)).lower(params).compile().cost_analysis()["flops"]
+
+    assert flops(LNSimpleRNNCell(6)) == flops(_PureLNCell(6))

@@ -322,3 +322,18 @@ def test_masks_reach_call_and_a_keras_compute_mask_passes_them_on():
     y = model.predict(x)
     assert seen[-1]  # the compiled predict's trace got the mask (shape tracing had none)
     np.testing.assert_allclose(y, lstm(2.0 * x[:, :4]), rtol=1e-5, atol=1e-6)
+
+
+def test_a_frozen_sublayer_is_not_trained():
+    x, y = _data(32, features=3)
+    layer = NormDense(1, name="frozen_norm")
+    model = keras.Sequential([layer])
+    model.build((None, 3))
+    layer.norm.trainable = False
+    assert layer.count_trainable_params() == 3 + 4  # scale, dense
+    before = {k: np.asarray(v) for k, v in model.params["frozen_norm"].items()}
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    after = model.params["frozen_norm"]
+    np.testing.assert_array_equal(before["norm/gamma"], after["norm/gamma"])
+    assert not np.allclose(before["dense/kernel"], after["dense/kernel"])
