@@ -414,10 +414,29 @@ def compile_to_keras(model: Any) -> dict[str, Any] | None:
     optimizer = O.optimizer_to_keras(trainer.optimizer)
     if optimizer is None:
         return None
-    return {"optimizer": optimizer, "loss": O.loss_to_keras(trainer.loss_fn), "loss_weights": None,
-            "metrics": O.metrics_to_keras(trainer.metric_names, trainer.metric_fns),
+    if getattr(trainer, "outputs", None) is not None:  # several outputs: as compile got them
+        given = trainer.compile_args
+        loss = _per_output_to_keras(given["loss"], O.loss_to_keras)
+        weights = _per_output_to_keras(given["loss_weights"], O._plain)
+        metrics = _per_output_to_keras(given["metrics"], O.loss_to_keras)
+    else:
+        loss, weights = O.loss_to_keras(trainer.loss_fn), None
+        metrics = O.metrics_to_keras(trainer.metric_names, trainer.metric_fns)
+    return {"optimizer": optimizer, "loss": loss, "loss_weights": weights, "metrics": metrics,
             "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
             "jit_compile": True}  # fmt: skip
+
+
+def _per_output_to_keras(value: Any, leaf: Any) -> Any:
+    """Per-output ``compile`` arguments in the structure given (dicts, lists), names as
+    spelled (Keras keeps ``"mse"``), other leaves through ``leaf``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {k: _per_output_to_keras(v, leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_per_output_to_keras(v, leaf) for v in value]
+    return leaf(value)
 
 
 def compile_from_keras(config: Any, custom_objects: dict[str, Any]) -> dict[str, Any] | None:

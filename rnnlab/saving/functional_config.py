@@ -30,7 +30,13 @@ from rnnlab.saving import objects as O
 from rnnlab.saving.config import layer_to_keras
 from rnnlab.saving.registry import ConfigError
 
-__all__ = ["functional_to_keras", "keras_layers", "keras_operations", "value_to_keras"]
+__all__ = [
+    "functional_to_keras",
+    "is_operation",
+    "keras_layers",
+    "keras_operations",
+    "value_to_keras",
+]
 
 #: The call arguments Keras's ``Layer.__call__`` fills in (and so records in the node)
 #: when a layer is called on one tensor with no keyword arguments: ``training`` where
@@ -94,7 +100,13 @@ def keras_operations(plan: Any) -> list[Any]:
 
 def keras_layers(plan: Any) -> list[Layer]:
     """:func:`keras_operations` without the operations: Keras's ``model.layers``."""
-    return [op for op in keras_operations(plan) if isinstance(op, Layer)]
+    return [op for op in keras_operations(plan) if not is_operation(op)]
+
+
+def is_operation(op: Any) -> bool:
+    """Whether ``op`` is an operation of :mod:`rnnlab.ops` (no weights, no HDF5 group,
+    written with its Keras module and class), not a layer."""
+    return bool(getattr(op, "is_operation", False))
 
 
 # -- rnnlab -> Keras ----------------------------------------------------------------------
@@ -163,15 +175,15 @@ def _input_to_keras(layer: Any) -> dict[str, Any]:
             "registered_name": None}  # fmt: skip
 
 
-def _operation_to_keras(op: Any) -> dict[str, Any]:
-    # An operation on symbolic tensors (rnnlab.ops); written as Keras writes its own.
-    to_keras = getattr(op, "keras_config", None)
-    if to_keras is None:
-        raise NotImplementedError(
-            f"save: the operation {op.name!r} ({type(op).__name__}) on symbolic tensors cannot "
-            "be saved yet; write it as a layer, or save the weights with save_weights"
-        )
-    return to_keras()
+def _operation_to_keras(op: Any, plan: Any) -> dict[str, Any]:
+    """An operation's entry as Keras writes its own (``GetItem``, ``Multiply``, ...): the
+    op's ``keras_config`` and one node with the call's arguments as given (tensors and
+    constants in place: ``[T, 0.5]``, ``[[T, T]]``, ``[T, [..., slice]]``)."""
+    entry = op.keras_config()
+    what = f"operation {op.name!r} ({op.keras_class})"
+    node = {"args": value_to_keras(list(op.call_args), plan, what),
+            "kwargs": value_to_keras(dict(op.call_kwargs), plan, what)}  # fmt: skip
+    return {**entry, "name": op.name, "inbound_nodes": [node]}
 
 
 def functional_to_keras(model: Any, compile_config: dict[str, Any] | None = None) -> dict:
@@ -180,7 +192,6 @@ def functional_to_keras(model: Any, compile_config: dict[str, Any] | None = None
     Raises:
         ConfigError: a layer or call argument that has no Keras form (a ``Lambda``, a
             lambda function, an unsaveable value), named.
-        NotImplementedError: an operation node that cannot be written yet.
     """
     plan = model._plan
     nodes: dict[int, list[Node]] = {}
@@ -189,9 +200,10 @@ def functional_to_keras(model: Any, compile_config: dict[str, Any] | None = None
     entries = []
     for op in keras_operations(plan):
         calls = nodes[id(op)]
-        if not isinstance(op, Layer):
-            entry = _operation_to_keras(op)
-        elif calls[0].is_input:
+        if is_operation(op):
+            entries.append(_operation_to_keras(op, plan))
+            continue
+        if calls[0].is_input:
             entry = _input_to_keras(op)
         else:
             entry = layer_to_keras(op)

@@ -55,14 +55,27 @@ def _input_from_keras(entry: dict[str, Any], name: str) -> InputLayer:
 
 
 def _operation_from_keras(entry: dict[str, Any], name: str, co: dict[str, Any]) -> Any:
-    module = entry.get("module") or ""
-    if module.startswith(("keras.src.ops", "keras.src.activations")):
+    """An operation of :mod:`rnnlab.ops` for an op entry (``keras.src.ops...`` or
+    ``keras.src.activations...``), or ``None`` for a layer entry."""
+    module, cls_name = entry.get("module") or "", entry["class_name"]
+    if not module.startswith(("keras.src.ops", "keras.src.activations")):
+        return None
+    import rnnlab.ops  # noqa: F401  (its modules register the operation classes)
+    from rnnlab.ops.operation import REGISTRY
+
+    cls = co.get(cls_name) or REGISTRY.get((module, cls_name))
+    if cls is None:
+        known = sorted(c for m, c in REGISTRY if m == module)
         raise ConfigError(
-            f"operation {name!r} ({entry.get('class_name')}, {module}): the model applies "
-            "keras.ops / activation functions to symbolic tensors, which rnnlab cannot "
-            "load yet"
+            f"operation {name!r}: unknown operation class {cls_name!r} of {module}; rnnlab "
+            f"has {', '.join(known) or 'none of that module'}"
         )
-    return None
+    config = dict(entry.get("config") or {})
+    config["name"] = name
+    try:
+        return cls(**config)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"operation {name!r} ({cls_name}): {e}") from None
 
 
 def _make(entry: Any, co: dict[str, Any]) -> tuple[str, Any]:
@@ -116,8 +129,10 @@ def _call(layer: Any, args: Any, kwargs: Any, where: str) -> list[KerasTensor]:
     if not isinstance(args, list) or not isinstance(kwargs, dict):
         raise ConfigError(f"{where}: expected args as a list and kwargs as an object")
     kwargs = {k: v for k, v in kwargs.items() if v is not None and k != "training"}
-    positional = getattr(layer, "positional_call", False)
-    if len(args) != 1 and not positional:
+    if type(layer).__name__ == "GetItem" and len(args) == 2 and isinstance(args[1], list):
+        # JSON has no tuples: x[..., :4]'s key (Ellipsis, slice) comes back as a list
+        args = [args[0], tuple(args[1])]
+    if len(args) != 1 and not getattr(layer, "is_operation", False):
         raise ConfigError(f"{where}: a layer call takes one positional input, got {len(args)}")
     try:
         out = layer(*args, **kwargs)

@@ -61,13 +61,26 @@ def embed_attend():
     return keras.Model([tokens, query], [gru, luong, bahdanau], name="embed_attend")
 
 
+def gated_ops():
+    """func_ops's kinds of operations on symbolic tensors: slicing, keras.ops.tanh and
+    sigmoid, tensor * tensor, * constant, keras.activations.relu, keras.ops.concatenate."""
+    x = keras.Input((16, 1), name="series")
+    a = L.Conv1D(8, 2, padding="causal", name="stem")(x)
+    gated = keras.ops.tanh(a[..., :4]) * keras.ops.sigmoid(a[..., 4:])
+    h = keras.activations.relu(L.Add(name="add")([L.Conv1D(4, 1, name="skip")(gated), gated]))
+    h = keras.ops.concatenate([h, a], axis=-1)
+    return keras.Model(x, L.Conv1D(1, 1, name="head")(h) * 0.5, name="gated")
+
+
 @pytest.fixture(scope="session")
 def graphs():
     """The builders: ``graphs.func_lstm()``, ``graphs.func_multi(as_list)``,
-    ``graphs.encoder_decoder()``, ``graphs.embed_attend()`` (each call makes a new model)."""
+    ``graphs.encoder_decoder()``, ``graphs.embed_attend()``, ``graphs.gated_ops()`` (each
+    call makes a new model)."""
     return SimpleNamespace(
         func_lstm=func_lstm,
         func_multi=func_multi,
         encoder_decoder=encoder_decoder,
         embed_attend=embed_attend,
+        gated_ops=gated_ops,
     )

@@ -22,7 +22,6 @@ import rnnlab as keras
 from rnnlab import layers as L
 from rnnlab.saving import load_model
 from rnnlab.saving.config import model_from_keras
-from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.registry import LAYERS, ConfigError
 
 F = Path(__file__).resolve().parents[1] / "fixtures" / "keras" / "functional"
@@ -238,21 +237,8 @@ def test_a_config_whose_calls_cannot_all_run_is_refused():
 
 
 def test_a_lambda_layer_is_refused_before_anything_is_written(tmp_path):
-    class Lambda(L.Layer):  # the duck-typed marker rnnlab's Lambda carries
-        saveable = False
-
-        def __init__(self, function, **kwargs):
-            super().__init__(**kwargs)
-            self.function = function
-
-        def apply(self, params, x, *, training=False, key=None, mask=None):
-            return self.function(x)
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
     x = keras.Input((3,), name="x")
-    model = keras.Model(x, Lambda(lambda t: 2 * t, name="double")(L.Dense(3, name="d")(x)))
+    model = keras.Model(x, L.Lambda(lambda t: 2 * t, name="double")(L.Dense(3, name="d")(x)))
     path = tmp_path / "m.keras"
     path.write_bytes(b"old")
     with pytest.raises(ConfigError) as err:
@@ -267,11 +253,42 @@ def test_a_lambda_layer_is_refused_before_anything_is_written(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m.keras"]  # no temporary file left behind
 
 
-def test_keras_file_with_operations_is_refused_by_name_for_now():
-    with pytest.raises(UnsafeFileError) as err:
-        load_model(F / "func_ops.keras")
-    assert str(err.value) == (
-        f"{F / 'func_ops.keras'}: 'config.json': operation 'get_item' (GetItem, "
-        "keras.src.ops.numpy): the model applies keras.ops / activation functions to "
-        "symbolic tensors, which rnnlab cannot load yet"
+def test_keras_func_ops_file_loads_and_predicts_as_keras():
+    # GetItem, Tanh, Sigmoid, Multiply (tensor * tensor and * 0.5), ReLU, ops' Concatenate
+    model = load_model(F / "func_ops.keras")
+    x, want = np.load(F / "func_ops_x.npy"), np.load(F / "func_ops_y.npy")
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, atol=1e-5, rtol=0)
+    kinds = {type(op).__name__ for op in model._plan.layers if getattr(op, "is_operation", 0)}
+    assert kinds == {"GetItem", "Tanh", "Sigmoid", "Multiply", "ReLU", "Concatenate"}
+
+
+def test_an_unknown_operation_class_is_named():
+    config = fixture_config("func_ops")
+    entry = next(e for e in config["config"]["layers"] if e["class_name"] == "Tanh")
+    entry["class_name"] = "Arctanh"
+    with pytest.raises(ConfigError) as err:
+        model_from_keras(config)
+    assert str(err.value).startswith(
+        "operation 'tanh': unknown operation class 'Arctanh' of keras.src.ops.numpy; rnnlab "
+        "has Absolute, Add, "
     )
+
+
+@pytest.mark.parametrize("name", ["func_lstm", "func_multi", "func_ops"])
+def test_a_keras_file_saved_again_by_rnnlab_is_the_same_file(tmp_path, name):
+    """Keras's file -> rnnlab -> file: config.json identical (compile_config with per-output
+    losses, loss_weights and metrics included), the same weights.h5 layout, and the same
+    values: the weights bit for bit, Adam's iterations, learning rate and slots."""
+    load_model(F / f"{name}.keras").save(tmp_path / "again.keras")
+    assert zip_config(tmp_path / "again.keras") == fixture_config(name)
+    with zipfile.ZipFile(tmp_path / "again.keras") as zf:
+        ours = io.BytesIO(zf.read("model.weights.h5"))
+    with zipfile.ZipFile(F / f"{name}.keras") as zf:
+        theirs = io.BytesIO(zf.read("model.weights.h5"))
+    assert h5_listing(ours) == fixture_listing(name)
+    with h5py.File(ours, "r") as a, h5py.File(theirs, "r") as b:
+        datasets = []
+        a.visititems(lambda n, o: datasets.append(n) if isinstance(o, h5py.Dataset) else None)
+        assert any(n.startswith("optimizer/vars/") for n in datasets)
+        for n in datasets:
+            np.testing.assert_array_equal(a[n][()], b[n][()], err_msg=n)

@@ -16,10 +16,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from rnnlab.saving.functional_config import keras_layers
 
 BENCH_PYTHON = Path(__file__).resolve().parents[2] / ".venv-bench" / "bin" / "python"
 
@@ -66,8 +69,10 @@ KERAS_SIDE = textwrap.dedent(
         same = len(fresh.get_weights()) == len(model.get_weights()) and all(
             np.array_equal(a, b) for a, b in zip(fresh.get_weights(), model.get_weights()))
         opt = getattr(model, "optimizer", None)
+        compiled = getattr(model, "compiled", False)
         out[name] = {
             "config": json.loads(model.to_json())["config"],
+            "compile_config": model.get_compile_config() if compiled else None,
             "layers": [layer.name for layer in model.layers],
             "warnings": [str(w.message) for w in caught],
             "weights_equal": same,
@@ -97,12 +102,31 @@ def chain_trained(graphs):
     return model
 
 
+def multi_trained(graphs):
+    """func_multi's graph compiled as the fixture (per-output losses, loss weights and
+    metrics, dicts) and fitted one epoch: Keras compiles it from rnnlab's compile_config."""
+    model = graphs.func_multi()
+    model.compile(
+        optimizer="adam",
+        loss={"one": "mse", "ten": "mae"},
+        loss_weights={"one": 1.0, "ten": 0.5},
+        metrics={"one": ["mae"]},
+    )
+    rng = np.random.default_rng(4)
+    x = {"seq": rng.normal(size=(8, 12, 1)), "meta": rng.normal(size=(8, 3))}
+    y = {"one": rng.normal(size=(8, 1)), "ten": rng.normal(size=(8, 10))}
+    model.fit(x, y, batch_size=4, verbose=0)
+    return model
+
+
 MODELS = {
     "chain_trained": chain_trained,
+    "multi_trained": multi_trained,
     "multi_dict": lambda graphs: graphs.func_multi(),
     "multi_list": lambda graphs: graphs.func_multi(as_list=True),
     "encoder_decoder": lambda graphs: graphs.encoder_decoder(),
     "embed_attend": lambda graphs: graphs.embed_attend(),
+    "gated_ops": lambda graphs: graphs.gated_ops(),
 }
 
 
@@ -155,7 +179,8 @@ def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results,
     assert "error" not in result, result.get("error")
     model, predicted = ours[name]
     assert result["warnings"] == []
-    assert result["layers"] == [entry["name"] for entry in model.get_config()["layers"]]
+    # Keras's model.layers: rnnlab's config order without the operations
+    assert result["layers"] == [layer.name for layer in keras_layers(model._plan)]
     theirs = dict(np.load(folder / f"{name}_keras.npz"))
     if isinstance(predicted, dict):
         mine = predicted
@@ -174,3 +199,6 @@ def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results,
     if model.optimizer is not None:
         assert result["optimizer"] == "Adam"
         assert result["iterations"] == int(model.optimizer.iterations) == 2
+        with zipfile.ZipFile(folder / f"{name}.keras") as zf:
+            written = json.loads(zf.read("config.json"))["compile_config"]
+        assert strip_ids(result["compile_config"]) == written
