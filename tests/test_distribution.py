@@ -189,3 +189,49 @@ def test_a_one_device_distribution_in_process_equals_none():
     np.testing.assert_allclose(plain[2], dp[2], rtol=RTOL)
     np.testing.assert_allclose(plain[3], dp[3], rtol=RTOL, atol=ATOL)
     assert keras.distribution.distribution() is None
+
+
+def test_initialize_after_jax_started_says_what_to_do():
+    jax.devices()  # JAX has started in this process
+    message = (
+        "initialize: JAX has already started in this process; call "
+        "rnnlab.distribution.initialize(...) first, before any array is created or function "
+        "compiled (right after `import rnnlab`)"
+    )
+    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
+        keras.distribution.initialize("localhost:1234", num_processes=2, process_id=0)
+
+
+def test_a_device_jax_lacks_says_how_to_get_more():
+    have = keras.distribution.list_devices()
+    missing = f"cpu:{len(jax.devices('cpu'))}"
+    message = (
+        f"DataParallel: no device {missing!r}; this job has {have}. On a CPU, more devices "
+        "come from rnnlab.distribution.use_cpu_devices(n) before JAX starts"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        DataParallel(devices=[*have, missing])
+
+
+def test_a_bad_device_count_in_the_environment_is_named():
+    proc = subprocess.run(
+        [sys.executable, "-c", "import rnnlab"],
+        env=_env(RNNLAB_CPU_DEVICES="two"),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert (
+        last == "ValueError: RNNLAB_CPU_DEVICES must be a positive integer (CPU devices), got 'two'"
+    )
+
+
+def test_the_batch_rule_is_documented_where_users_look():
+    # the rule the padding test above checks, in the docstring and in docs/distribution.md
+    assert "padded with weight-0 samples up to the next" in " ".join(DataParallel.__doc__.split())
+    doc = " ".join((REPO / "docs" / "distribution.md").read_text().split())
+    assert (
+        "A batch whose size does not divide by the device count is **padded, not refused**" in doc
+    )
+    assert "test_a_batch_not_divisible_by_the_devices_is_padded_with_weight_zero" in doc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,47 @@ def test_bad_input_is_refused_clearly():
     ens.compile("sgd", "mse")
     with pytest.raises(ValueError, match="must hold '\\{replica\\}'"):
         ens.fit(np.ones((4, 2)), np.ones((4, 1)), callbacks=[ModelCheckpoint("w.keras")])
+
+
+def _raises_exactly(kind: type[Exception], message: str):
+    return pytest.raises(kind, match=f"^{re.escape(message)}$")
+
+
+def test_bad_replicas_and_seeds_get_exact_messages():
+    with _raises_exactly(
+        ValueError, "Ensemble: seeds is empty; give at least one seed, e.g. seeds=range(4)"
+    ):
+        Ensemble(_build, seeds=[])
+    with _raises_exactly(
+        TypeError, "Ensemble: seeds must be a list of integers, e.g. range(8), got 5"
+    ):
+        Ensemble(_build, seeds=5)
+    extra = iter([False, True])  # replica 1 gets one layer more
+
+    def grows() -> Sequential:
+        return Sequential([Dense(1, input_shape=(2,)), *([Dense(1)] if next(extra) else [])])
+
+    with _raises_exactly(
+        ValueError,
+        "Ensemble: build_model() returned models of different shapes: replica 1 (seed 5): "
+        "it has 2 layers where replica 0 has 1; every replica must have the same architecture",
+    ):
+        Ensemble(grows, seeds=[4, 5])
+
+
+def test_unbuilt_replicas_of_different_shapes_are_refused_before_training():
+    # no input shape: the replicas are built by fit, and checked right after, before
+    # anything is compiled or trained
+    units = iter([3, 4])
+    ens = Ensemble(lambda: Sequential([Dense(next(units)), Dense(1)]), seeds=[0, 1])
+    ens.compile("sgd", "mse")
+    k0, k1 = (m.layers[0].name for m in ens.models)
+    with _raises_exactly(
+        ValueError,
+        "Ensemble: build_model() returned models of different shapes: replica 1 (seed 1): "
+        f"weight '{k1}/kernel' has shape (2, 4) float32 where replica 0's '{k0}/kernel' has "
+        "(2, 3) float32; every replica must have the same architecture",
+    ):
+        ens.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    assert ens._epoch_fn is None  # nothing was compiled
+    assert all(m.optimizer.iterations in (None, 0) for m in ens.models)
