@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["NOT_BOUND", "TensorShape", "Variable", "bound_call", "flatten", "unflatten"]
+__all__ = ["NOT_BOUND", "TensorShape", "Variable", "bound_call", "flatten", "rebuild"]
 
 #: What :func:`call_in_scope` returns for a layer that is not a sublayer of the call in progress.
 NOT_BOUND = object()
@@ -232,23 +232,26 @@ def flatten(params: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def unflatten(flat: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """The entries of ``flat`` under ``prefix/``, nested again (inverse of :func:`flatten`).
+def rebuild(template: Any, flat: dict[str, Any], prefix: str, partial: bool = False) -> Any:
+    """The entries of ``flat`` under ``prefix`` in the structure of ``template`` (a
+    sublayer's params, or their shapes): the inverse of :func:`flatten`, exact even when
+    the sublayer's own keys hold ``/``. ``partial``: skip what ``flat`` lacks (updates).
 
     Example:
-        >>> unflatten({"cell/kernel": 1, "cell/fw/bias": 2, "w": 3}, "cell")
+        >>> rebuild({"kernel": 0, "fw": {"bias": 0}}, {"c/kernel": 1, "c/fw/bias": 2}, "c")
         {'kernel': 1, 'fw': {'bias': 2}}
+        >>> rebuild({"a/b": 0}, {"c/a/b": 1, "w": 3}, "c")
+        {'a/b': 1}
     """
     out: dict[str, Any] = {}
-    start = len(prefix) + 1
-    for key, value in flat.items():
-        if not key.startswith(prefix + "/"):
-            continue
-        *parents, leaf = key[start:].split("/")
-        node = out
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = value
+    for key, value in template.items():
+        path = f"{prefix}/{key}"
+        if isinstance(value, dict):
+            inner = rebuild(value, flat, path, partial)
+            if inner or not partial:
+                out[key] = inner
+        elif path in flat or not partial:
+            out[key] = flat[path]
     return out
 
 

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.layers import binding
-from rnnlab.layers.binding import NOT_BOUND, TensorShape, bound_call, flatten, unflatten
+from rnnlab.layers.binding import NOT_BOUND, TensorShape, bound_call, flatten, rebuild
 
 __all__ = ["call_in_scope", "is_keras_style", "prepare_subclass"]
 
@@ -147,9 +147,8 @@ def trace_call(layer: Any, call_shapes: tuple[Any, ...]) -> Any:
         )
         _build_sublayer(sub, merged)
         layer._keras_sublayers[path] = (sub, merged)
-    layer._keras_sub_weight_names = {
-        path: _sub_weight_names(sub, shapes)
-        for path, (sub, shapes) in layer._keras_sublayers.items()
+    layer._keras_sub_templates = {
+        path: _sub_template(sub, shapes) for path, (sub, shapes) in layer._keras_sublayers.items()
     }
     return jax.tree_util.tree_map(
         lambda a, b: tuple(x if x == y else None for x, y in zip(a.shape, b.shape, strict=True)),
@@ -188,7 +187,7 @@ def weight_order(layer: Any, params: dict[str, Any]) -> tuple[str, ...]:
         v.path for v in declared if not v.trainable
     ]
     for path, (sub, _) in layer.__dict__.get("_keras_sublayers", {}).items():
-        sub_params = unflatten(params, path)
+        sub_params = sub_params_of(layer, params, path)
         if all(not isinstance(v, dict) for v in sub_params.values()):
             names += [f"{path}/{n}" for n in sub.weight_order(sub_params)]
         else:
@@ -200,19 +199,24 @@ def non_trainable_names(layer: Any) -> tuple[str, ...]:
     """The flat names of the weights gradients do not update: own ``trainable=False``
     weights, and the non-trainable weights of sublayers (all of a frozen sublayer's)."""
     names = [v.path for v in layer.__dict__.get("_keras_variables", []) if not v.trainable]
-    weight_names = layer.__dict__.get("_keras_sub_weight_names", {})
+    templates = layer.__dict__.get("_keras_sub_templates", {})
     for path, (sub, _) in layer.__dict__.get("_keras_sublayers", {}).items():
-        sub_names = weight_names.get(path, ())
+        sub_names = tuple(flatten(templates.get(path, {})))
         frozen = sub_names if not sub.trainable else sub.non_trainable_names
         names += [f"{path}/{n}" for n in sub_names if n in frozen]
     return tuple(names)
 
 
-def _sub_weight_names(sub: Any, call_shapes: tuple[Any, ...]) -> tuple[str, ...]:
-    """A built sublayer's flat weight names, from the shapes of its params (none drawn);
-    kept at build time: the optimizer's trainable/frozen split asks for them often."""
-    structs = jax.eval_shape(lambda k: sub.init_params(k, call_shapes[0]), jax.random.key(0))
-    return tuple(flatten(structs))
+def _sub_template(sub: Any, call_shapes: tuple[Any, ...]) -> Any:
+    """A built sublayer's params as shapes (none drawn), kept at build time: the
+    structure its flat entries are rebuilt into, and its weight names (the optimizer's
+    trainable/frozen split asks for them often)."""
+    return jax.eval_shape(lambda k: sub.init_params(k, call_shapes[0]), jax.random.key(0))
+
+
+def sub_params_of(layer: Any, flat: dict[str, Any], path: str, partial: bool = False) -> Any:
+    """Sublayer ``path``'s params, out of ``layer``'s flat params, in their own structure."""
+    return rebuild(layer._keras_sub_templates[path], flat, path, partial)
 
 
 # -- sublayer calls inside a bound call ----------------------------------------------------
@@ -238,7 +242,7 @@ def call_in_scope(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         structs = jax.eval_shape(lambda k: layer.init_params(k, call_shapes[0]), jax.random.key(0))
         params = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), structs)
     elif path in scope.layer.__dict__.get("_keras_sublayers", {}):
-        params = unflatten(scope.params, path)
+        params = sub_params_of(scope.layer, scope.params, path)
     else:
         raise ValueError(
             f"{scope.layer.describe()}: its sublayer {layer.describe()} (self.{path}) was not "

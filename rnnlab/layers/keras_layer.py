@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from rnnlab import initializers
 from rnnlab.layers import custom
-from rnnlab.layers.binding import NOT_BOUND, Variable, bound_call, unflatten
+from rnnlab.layers.binding import NOT_BOUND, Variable, bound_call
 from rnnlab.utils import next_key
 
 __all__ = ["adapt", "add_weight"]
@@ -178,7 +178,7 @@ def _set_params(self: Any, value: Any) -> None:
     # The sublayers hold their part too, as in Keras (their get_weights, eager calls).
     self.__dict__["_keras_params"] = value
     for path, (sub, _) in self.__dict__.get("_keras_sublayers", {}).items():
-        sub.params = None if value is None else unflatten(value, path)
+        sub.params = None if value is None else custom.sub_params_of(self, value, path)
 
 
 def _non_trainable(self: Any) -> tuple[str, ...]:
@@ -219,6 +219,8 @@ def add_weight(
         raise ValueError(
             f"{owner}: add_weight needs a fully known shape, got {shape} for {name or 'a weight'}"
         )
+    if name is not None and (not isinstance(name, str) or "/" in name):
+        raise ValueError(f"{owner}: add_weight's name must be a string without '/', got {name!r}")
     dtype = jnp.dtype(dtype or "float32")
     if initializer is None:
         initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"

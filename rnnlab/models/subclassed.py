@@ -135,9 +135,9 @@ class SubclassedModel:
         y, changed = bound_call(self, flat, (x,), {}, training=training, key=key)
         updates: dict[str, Any] = {}
         for path, (sub, _) in self._keras_sublayers.items():
-            mine = {k[len(path) + 1 :]: v for k, v in changed.items() if k.startswith(path + "/")}
+            mine = custom.sub_params_of(self, changed, path, partial=True)
             if mine:
-                updates[sub.name] = mine if custom.is_keras_style(sub) else _nest(mine)
+                updates[sub.name] = mine
         return y, None, updates
 
     def pure_forward(self) -> Any:
@@ -218,17 +218,6 @@ class SubclassedModel:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
-
-
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        *parents, leaf = key.split("/")
-        node = out
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[leaf] = value
-    return out
 
 
 def adapt_model(cls: type) -> None:

@@ -337,3 +337,44 @@ def test_a_frozen_sublayer_is_not_trained():
     after = model.params["frozen_norm"]
     np.testing.assert_array_equal(before["norm/gamma"], after["norm/gamma"])
     assert not np.allclose(before["dense/kernel"], after["dense/kernel"])
+
+
+def test_custom_layers_nest_and_lists_of_sublayers_are_tracked():
+    class Outer(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = NormDense(3)
+            self.blocks = [MyDense(3), MyDense(3)]
+
+        def call(self, x):
+            h = self.inner(x)
+            for block in self.blocks:
+                h = h + block(h)
+            return h
+
+    outer = Outer(name="outer")
+    model = keras.Sequential([outer])
+    model.build((None, 5))
+    assert list(model.params["outer"]) == [
+        "inner/scale",
+        "inner/offset",
+        "inner/norm/gamma",
+        "inner/norm/beta",
+        "inner/dense/kernel",
+        "inner/dense/bias",
+        "blocks/0/kernel",
+        "blocks/0/bias",
+        "blocks/1/kernel",
+        "blocks/1/bias",
+    ]
+    assert model.count_params() == (5 + 1 + 10 + 18) + 2 * 12
+    x = np.random.default_rng(2).normal(size=(4, 5)).astype(np.float32)
+    p = {k: np.asarray(v) for k, v in model.params["outer"].items()}
+    z = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-3)
+    z = z * p["inner/norm/gamma"] + p["inner/norm/beta"]
+    h = (z * p["inner/scale"]) @ p["inner/dense/kernel"] + p["inner/dense/bias"] + p["inner/offset"]
+    for i in (0, 1):
+        h = h + h @ p[f"blocks/{i}/kernel"] + p[f"blocks/{i}/bias"]
+    np.testing.assert_allclose(model.predict(x), h, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"add_weight's name must be a string without '/'"):
+        outer.add_weight(shape=(1,), name="a/b")

@@ -150,3 +150,38 @@ def test_model_without_inputs_or_call_is_a_clear_error():
         "Model: give inputs and outputs (keras.Model(inputs, outputs)), or subclass "
         "keras.Model with a call(inputs, training=None) method"
     )
+
+
+def test_custom_cells_and_layers_inside_a_subclassed_model():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "layers"))
+    from test_custom_cells import LNSimpleRNNCell
+    from test_custom_layers import NormDense
+
+    class Encoder(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.rnn = keras.layers.RNN(LNSimpleRNNCell(8))
+            self.head = NormDense(2)
+
+        def call(self, inputs, training=None):
+            return self.head(self.rnn(inputs))
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 7, 1)).astype(np.float32)
+    y = np.stack([x.sum((1, 2)), x.max((1, 2))], axis=1).astype(np.float32)
+    model = Encoder(seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(x, y, epochs=4, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # LN cell: 8*(1+8+1) + 16; NormDense(2) on 8 features: 8 + 1 + 16 + 18
+    assert model.count_params() == 96 + 43
+    assert sum(layer.count_trainable_params() for layer in model.layers) == 96 + 42
+    assert sorted(model.params["rnn"]) == [
+        "layer_norm/beta",
+        "layer_norm/gamma",
+        "simple_rnn_cell/bias",
+        "simple_rnn_cell/kernel",
+        "simple_rnn_cell/recurrent_kernel",
+    ]
