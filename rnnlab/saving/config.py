@@ -493,8 +493,12 @@ def model_from_keras(
 
         return functional_from_keras(config, co, compile_config)
     if name != "Sequential":
-        layer_class(name, {})  # the clear error for Functional / Model / anything else
-        raise ConfigError(f"the file holds a {name} model; rnnlab builds Sequential models only")
+        refuse_code(name)
+        raise ConfigError(
+            f"the file holds a model of the class {name!r} (a subclassed model, or not a "
+            "model): rnnlab loads Sequential and functional models from files; for a "
+            f"subclassed model, build {name} in code and call its load_weights with the file"
+        )
     inner = config.get("config")
     layer_configs = inner if isinstance(inner, list) else (inner or {}).get("layers")
     if not isinstance(layer_configs, list):

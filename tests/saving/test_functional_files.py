@@ -22,6 +22,7 @@ import rnnlab as keras
 from rnnlab import layers as L
 from rnnlab.saving import load_model
 from rnnlab.saving.config import model_from_keras
+from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.registry import LAYERS, ConfigError
 
 F = Path(__file__).resolve().parents[1] / "fixtures" / "keras" / "functional"
@@ -219,6 +220,53 @@ def test_a_keras_file_with_an_unknown_layer_class_names_it(tmp_path):
         "of your own, pass custom_objects={'Conv2D': Conv2D}"
     )
     assert "Concatenate" in LAYERS and "Embedding" in LAYERS
+
+
+class Scale(L.Layer):
+    """A custom layer with a weight and get_config (issue 14's Keras-style subclass)."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), name="w")
+
+    def call(self, x):
+        return keras.ops.tanh(x @ self.w)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_a_custom_layer_loads_with_custom_objects_and_is_named_without(tmp_path):
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, L.Dense(1, name="d")(Scale(3, name="sc")(x)))
+    model.save(tmp_path / "m.keras")
+    entry = zip_config(tmp_path / "m.keras")["config"]["layers"][1]
+    assert (entry["class_name"], entry["registered_name"], entry["config"]["units"]) == (
+        "Scale",
+        "Scale",
+        3,
+    )
+    with pytest.raises(UnsafeFileError) as err:
+        load_model(tmp_path / "m.keras")
+    assert str(err.value).endswith("for a class of your own, pass custom_objects={'Scale': Scale}")
+    assert "unknown layer class 'Scale'" in str(err.value)
+    again = load_model(tmp_path / "m.keras", custom_objects={"Scale": Scale})
+    data = np.random.default_rng(2).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(again.predict(data, verbose=0), model.predict(data, verbose=0))
+
+
+def test_a_keras_subclassed_model_file_is_refused_with_the_way_out():
+    with pytest.raises(UnsafeFileError) as err:
+        load_model(F / "sub_dense.keras")
+    assert str(err.value) == (
+        f"{F / 'sub_dense.keras'}: 'config.json': the file holds a model of the class "
+        "'SubDense' (a subclassed model, or not a model): rnnlab loads Sequential and "
+        "functional models from files; for a subclassed model, build SubDense in code and "
+        "call its load_weights with the file"
+    )
 
 
 def test_a_config_whose_calls_cannot_all_run_is_refused():
