@@ -378,3 +378,42 @@ def test_custom_layers_nest_and_lists_of_sublayers_are_tracked():
     np.testing.assert_allclose(model.predict(x), h, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match=r"add_weight's name must be a string without '/'"):
         outer.add_weight(shape=(1,), name="a/b")
+
+
+class GatedActivationUnit(keras.layers.Layer):
+    """Notebook 15's WaveNet gate, as written there."""
+
+    def __init__(self, activation="tanh", **kwargs):
+        super().__init__(**kwargs)
+        self.activation = keras.activations.get(activation)
+
+    def call(self, inputs):
+        n_filters = inputs.shape[-1] // 2
+        linear_output = self.activation(inputs[..., :n_filters])
+        gate = keras.activations.sigmoid(inputs[..., n_filters:])
+        return self.activation(linear_output) * gate
+
+
+def test_weightless_gate_and_several_outputs_in_a_functional_model():
+    class Split(keras.layers.Layer):
+        def call(self, x):
+            return x[..., :2], jnp.tanh(x[..., 2:])
+
+    inputs = keras.Input(shape=(None, 1))
+    z = keras.layers.Conv1D(8, 2, padding="causal")(inputs)
+    gated = GatedActivationUnit()(z)
+    assert gated.shape == (None, None, 4)
+    head, tail = Split()(gated)
+    assert (head.shape, tail.shape) == ((None, None, 2), (None, None, 2))
+    out = keras.layers.Conv1D(1, 1)(keras.layers.Concatenate()([head, tail]))
+    model = keras.Model(inputs, out)
+    assert model.count_params() == 8 * 2 + 8 + 4 + 1
+    x = np.random.default_rng(5).normal(size=(16, 10, 1)).astype(np.float32)
+    conv = model.layers[1]
+    a = np.asarray(conv.apply(conv.params, jnp.asarray(x)))
+    expected = np.tanh(np.tanh(a[..., :4])) / (1 + np.exp(-a[..., 4:]))
+    inner = keras.Model(inputs, gated)
+    np.testing.assert_allclose(inner.predict(x), expected, rtol=1e-5, atol=1e-6)
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(x, x, epochs=3, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
