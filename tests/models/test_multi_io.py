@@ -538,3 +538,19 @@ def test_single_output_loss_weight_scales_the_loss():
     want = 2.5 * np.mean((model.predict(x) - y) ** 2)
     np.testing.assert_allclose(model.evaluate(x, y), want, rtol=1e-6)
     assert model.trainer.compile_args["loss_weights"] == 2.5
+
+
+def test_two_inputs_one_output_trains_with_unprefixed_names(data):
+    keras.utils.set_random_seed(0)
+    seq, meta = keras.Input((12, 1), name="seq"), keras.Input((3,), name="meta")
+    both = keras.layers.Concatenate()([keras.layers.Flatten()(seq), meta])
+    model = keras.Model([seq, meta], keras.layers.Dense(1, name="out")(both))
+    model.compile("adam", "mse", metrics=["mae"])
+    x = [data["x"]["seq"], data["x"]["meta"]]
+    hist = model.fit(x, data["y"]["one"], epochs=1, verbose=0, validation_split=0.25)
+    assert list(hist.history) == ["loss", "mae", "val_loss", "val_mae"]
+    pred = model.predict(data["x"])  # a dict keyed by input name works for a list model
+    assert isinstance(pred, np.ndarray) and pred.shape == (32, 1)
+    loss, mae = model.evaluate(x, data["y"]["one"])
+    np.testing.assert_allclose(loss, np.mean((pred - data["y"]["one"]) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(mae, np.mean(np.abs(pred - data["y"]["one"])), rtol=1e-5)
