@@ -373,7 +373,8 @@ def test_unknown_initializer_lists_valid_names():
     with pytest.raises(
         ValueError,
         match=r"GRU 'g1': unknown initializer 'glorot'; expected one of: glorot_normal, "
-        r"glorot_uniform, he_uniform, ones, orthogonal, zeros",
+        r"glorot_uniform, he_uniform, normal, ones, orthogonal, random_normal, random_uniform, "
+        r"uniform, zeros",
     ):
         GRU(3, kernel_initializer="glorot", name="g1")
 

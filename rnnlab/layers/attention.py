@@ -193,6 +193,7 @@ class Attention(Layer):
         from rnnlab.layers import symbolic
 
         if symbolic.has_symbolic(x):
+            self._parts([t.shape for t in x] if isinstance(x, list | tuple) else None)
             return symbolic.symbolic_call(self, list(x), kwargs)
         unknown = sorted(set(kwargs) - set(self.node_kwargs))
         if unknown:

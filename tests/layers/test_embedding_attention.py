@@ -174,3 +174,11 @@ def test_attention_bad_calls():
     )
     with pytest.raises(ValueError, match="score_mode must be 'dot' or 'concat', got 'add'"):
         Attention(score_mode="add")
+
+
+def test_attention_on_one_symbolic_tensor_names_the_layer():
+    with pytest.raises(ValueError) as err:
+        Attention(name="att")(keras.Input((2, 3)))
+    assert str(err.value) == (
+        "Attention 'att': call it on a list [query, value] or [query, value, key], got one tensor"
+    )
