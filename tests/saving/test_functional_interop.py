@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnlab.saving import load_model
 from rnnlab.saving.functional_config import keras_layers
 
 BENCH_PYTHON = Path(__file__).resolve().parents[2] / ".venv-bench" / "bin" / "python"
@@ -79,6 +80,33 @@ KERAS_SIDE = textwrap.dedent(
             "optimizer": type(opt).__name__ if opt is not None else None,
             "iterations": int(opt.iterations) if opt is not None else None,
         }
+    # and the other way: files Keras writes, for rnnlab to load (call forms the fixtures lack)
+    made = os.path.join(folder, "from_keras")
+    os.makedirs(made)
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    L = keras.layers
+
+    def save(name, model, x):
+        model.save(os.path.join(made, name + ".keras"))
+        y = model.predict(x, verbose=0)
+        ys = {str(i): v for i, v in enumerate(y if isinstance(y, list | tuple) else [y])}
+        np.savez(os.path.join(made, name + "_y.npz"), **ys)
+        np.savez(os.path.join(made, name + "_x.npz"), **(x if isinstance(x, dict) else {"": x}))
+
+    a, b = keras.Input((7, 2), name="enc_in"), keras.Input((5, 3), name="dec_in")
+    seq, h, c = L.LSTM(4, return_sequences=True, return_state=True, name="enc")(a)
+    dec = L.LSTM(4, return_sequences=True, name="dec")(b, initial_state=[h, c])
+    bi = L.Bidirectional(L.LSTM(4), name="bi")(seq, initial_state=[h, c, h, c])
+    gru, state = L.GRU(3, return_state=True, name="gru")(dec)
+    td = L.TimeDistributed(L.Dense(2), name="td")(dec)
+    model = keras.Model({"enc_in": a, "dec_in": b}, [td, bi, gru, state])
+    x = {"enc_in": rng.normal(size=(3, 7, 2)), "dec_in": rng.normal(size=(3, 5, 3))}
+    save("enc_dec", model, {k: v.astype("float32") for k, v in x.items()})
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    emb = L.Embedding(5, 4, mask_zero=True, name="emb")(tokens)  # its mask: a NotEqual op
+    model = keras.Model(tokens, L.Dense(1, name="out")(L.GRU(3, name="gru")(emb)))
+    save("embed_mask", model, rng.integers(0, 5, size=(4, 6)).astype("int32"))
     print(json.dumps(out))
     """
 )
@@ -202,3 +230,18 @@ def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results,
         with zipfile.ZipFile(folder / f"{name}.keras") as zf:
             written = json.loads(zf.read("config.json"))["compile_config"]
         assert strip_ids(result["compile_config"]) == written
+
+
+@pytest.mark.parametrize("name", ["enc_dec", "embed_mask"])
+def test_keras_written_functional_file_loads_in_rnnlab_and_predicts_the_same(keras_results, name):
+    """Keras's own initial_state= / return_state / Bidirectional-states nodes, and the
+    NotEqual operation Keras records for an Embedding's mask_zero mask."""
+    made = keras_results[0] / "from_keras"
+    model = load_model(made / f"{name}.keras")
+    x = dict(np.load(made / f"{name}_x.npz"))
+    want = dict(np.load(made / f"{name}_y.npz"))
+    got = model.apply(model.params, x.get("", x))
+    got = got if isinstance(got, list) else [got]
+    assert len(got) == len(want)
+    for i, y in enumerate(got):
+        np.testing.assert_allclose(y, want[str(i)], atol=1e-5, rtol=0)
