@@ -181,6 +181,14 @@ def _set_params(self: Any, value: Any) -> None:
         sub.params = None if value is None else custom.sub_params_of(self, value, path)
 
 
+def _get_built(self: Any) -> bool:
+    return bool(self.__dict__.get("_keras_built"))
+
+
+def _set_built(self: Any, value: bool) -> None:
+    pass  # Keras code sets self.built = True at the end of build; rnnlab's build records it
+
+
 def _non_trainable(self: Any) -> tuple[str, ...]:
     return custom.non_trainable_names(self)
 
@@ -275,6 +283,7 @@ def adapt(cls: type) -> None:
         "__call__": __call__,
         "params": property(_get_params, _set_params),
         "non_trainable_names": property(_non_trainable),
+        "built": property(_get_built, _set_built, doc="Whether the layer is built (Keras's)."),
         "weights": _weights("weights"),
         "trainable_weights": _weights("trainable_weights"),
         "non_trainable_weights": _weights("non_trainable_weights"),

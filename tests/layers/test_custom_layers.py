@@ -26,6 +26,7 @@ class MyDense(keras.layers.Layer):
         )
         self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
         super().build(batch_input_shape)
+        self.built = True  # older Keras code does this
 
     def call(self, X):
         return self.activation(X @ self.kernel + self.bias)
@@ -256,7 +257,9 @@ def test_two_level_subclass_build_chain_and_config_round_trip():
             return super().call(X) * self.extra
 
     layer = Wider(3, name="w")
+    assert not layer.built
     assert layer(np.ones((2, 4), np.float32)).shape == (2, 3)
+    assert layer.built
     assert [v.name for v in layer.weights] == ["kernel", "bias", "extra"]
     config = layer.get_config()
     assert config["units"] == 3 and config["name"] == "w"
