@@ -72,15 +72,30 @@ def gated_ops():
     return keras.Model(x, L.Conv1D(1, 1, name="head")(h) * 0.5, name="gated")
 
 
+def toolbox():
+    """The rest of rnnlab's layers in one graph, a Masking mask flowing through them into
+    the recurrent layers (Keras records those calls' mask as None and recomputes it)."""
+    x = keras.Input((12, 3), name="x")
+    h = L.Bidirectional(L.LSTM(4, return_sequences=True), name="bi")(L.Masking(name="mask")(x))
+    h = L.Dropout(0.1, name="drop")(L.BatchNormalization(name="bn")(L.LayerNormalization()(h)))
+    h = L.GRU(4, reset_after=False, return_sequences=True, name="gru")(h)
+    last = L.GRU(3, name="last")(L.TimeDistributed(L.Dense(2), name="td")(h))
+    shaped = L.Activation("tanh", name="act")(L.Reshape((3, 2), name="re")(L.Dense(6)(last)))
+    again = L.SimpleRNN(2, name="srnn")(L.RepeatVector(2, name="rep")(last))
+    conv = L.Dense(1, name="conv_out")(L.Flatten()(L.Conv1D(2, 3, strides=2, name="conv")(x)))
+    return keras.Model(x, [shaped, again, conv], name="toolbox")
+
+
 @pytest.fixture(scope="session")
 def graphs():
     """The builders: ``graphs.func_lstm()``, ``graphs.func_multi(as_list)``,
-    ``graphs.encoder_decoder()``, ``graphs.embed_attend()``, ``graphs.gated_ops()`` (each
-    call makes a new model)."""
+    ``graphs.encoder_decoder()``, ``graphs.embed_attend()``, ``graphs.gated_ops()``,
+    ``graphs.toolbox()`` (each call makes a new model)."""
     return SimpleNamespace(
         func_lstm=func_lstm,
         func_multi=func_multi,
         encoder_decoder=encoder_decoder,
         embed_attend=embed_attend,
         gated_ops=gated_ops,
+        toolbox=toolbox,
     )
