@@ -170,7 +170,12 @@ class TrainingMixin:
         ]
         x_out = xs[0] if len(xs) == 1 else xs
         y_out = ys if multi_out else ys[0]  # a list in output order for the OutputSpec
-        if sample_weight is not None:
+        if isinstance(sample_weight, dict | list | tuple) and multi_out and len(ys) > 1:
+            # one array per output, as Keras takes them: a list or a dict keyed by name
+            sws, sw_args = structured.flat_arrays(sample_weight, out_names, "output", sw_arg, where)
+            sws = [_sample_weights(w, n, a, where) for w, a in zip(sws, sw_args, strict=True)]
+            y_out = multi_output.Weighted(y_out, sws)
+        elif sample_weight is not None:
             y_out = multi_output.Weighted(y_out, _sample_weights(sample_weight, n, sw_arg, where))
         return x_out, y_out
 
@@ -258,7 +263,8 @@ class TrainingMixin:
             shuffle: reshuffle the training samples every epoch.
             initial_epoch: epoch to start from (for resuming).
             sample_weight: ``(n,)`` weights of the samples in the loss (Keras's rule:
-                a batch's loss is ``Σ w·loss / batch size``; metrics are not weighted).
+                a batch's loss is ``Σ w·loss / batch size``; metrics are not weighted);
+                several outputs: one array for all, or a list / dict of one per output.
 
         Returns:
             :class:`History` with ``loss``, ``val_loss`` and metrics per epoch.

@@ -17,7 +17,8 @@ the ``loss`` dict's order, otherwise the output order), then the metrics sorted 
 name; History's keys are sorted as Keras-on-JAX sorts its logs.
 
 Targets reach these functions as a list in the model's output order, or as
-:class:`Weighted` ``(targets, sample_weight)`` when ``fit`` was given sample weights.
+:class:`Weighted` ``(targets, sample_weight)`` when ``fit`` was given sample weights (one
+``(n,)`` array for every output, or a list of them, one per output).
 
 Example:
     >>> import jax.numpy as jnp
@@ -58,7 +59,8 @@ PerSample = Callable[[Any, Any], jax.Array]
 
 
 class Weighted(NamedTuple):
-    """Targets with their sample weights ``(n,)``: the ``y`` of a sample-weighted fit."""
+    """Targets with their sample weights — ``(n,)``, or a list of them, one per output —:
+    the ``y`` of a sample-weighted fit."""
 
     y: Any
     sample_weight: Any
@@ -69,12 +71,18 @@ def targets_only(y: Any) -> Any:
     return y.y if isinstance(y, Weighted) else y
 
 
-def _times_weight(values: jax.Array, y: Any) -> jax.Array:
-    """``values`` ``(batch, ...)`` scaled by ``y``'s sample weights, when it has them."""
+def _times_weight(values: jax.Array, y: Any, output: int | None = None) -> jax.Array:
+    """``values`` ``(batch, ...)`` scaled by ``y``'s sample weights, when it has them:
+    the one array of weights, or (weights given per output, a list) output ``output``'s."""
     if not isinstance(y, Weighted):
         return values
+    sw = y.sample_weight
+    if isinstance(sw, list):
+        if output is None:
+            return values
+        sw = sw[output]
     values = jnp.asarray(values)
-    return values * y.sample_weight.reshape((-1,) + (1,) * (values.ndim - 1))
+    return values * sw.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
 def sample_weighted(loss_fn: PerSample) -> PerSample:
@@ -141,10 +149,14 @@ class OutputSpec:
     def loss_fn(self, y: Any, pred: Any) -> jax.Array:
         """Total loss per sample ``(batch,)``: ``Σ_i weight_i × loss_i`` (sample-weighted)."""
         ys, preds = targets_only(y), jax.tree_util.tree_leaves(pred)
+        per_output = isinstance(y, Weighted) and isinstance(y.sample_weight, list)
         total = 0.0
         for i in self.loss_order:
-            total = total + self.loss_weights[i] * _per_sample(self.losses[i](ys[i], preds[i]))
-        return _times_weight(total, y)
+            value = _per_sample(self.losses[i](ys[i], preds[i]))
+            if per_output:
+                value = _times_weight(value, y, i)
+            total = total + self.loss_weights[i] * value
+        return total if per_output else _times_weight(total, y)
 
     @property
     def reported(self) -> list[tuple[str, PerSample]]:
@@ -179,7 +191,7 @@ class OutputSpec:
     def _output_loss(self, i: int) -> PerSample:
         def output_loss(y: Any, pred: Any) -> jax.Array:
             value = self.losses[i](targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
-            return _times_weight(_per_sample(value), y)
+            return _times_weight(_per_sample(value), y, i)
 
         output_loss.takes_weighted = True  # type: ignore[attr-defined]
         return output_loss
@@ -190,6 +202,10 @@ class OutputSpec:
 
         output_metric.takes_weighted = True  # type: ignore[attr-defined]
         return output_metric
+
+
+# The total loss applies the sample weights itself (per output, when given per output).
+OutputSpec.loss_fn.takes_weighted = True  # type: ignore[attr-defined]
 
 
 def _per_output(value: Any, names: list[str], arg: str, empty: Any) -> list[Any]:

@@ -218,6 +218,24 @@ def test_sample_weight_as_keras(trained, data):
         [got["loss"], got["one_loss"], got["ten_loss"]], [one + 0.5 * ten, one, ten], rtol=1e-5
     )
     np.testing.assert_allclose(got["one_mae"], np.mean(np.abs(pred["one"] - y["one"])), rtol=1e-5)
+    # one array per output (a dict keyed by output name, or a list): each output's own
+    per = trained.evaluate(
+        data["vx"], data["vy"], sample_weight={"one": sw, "ten": sw[::-1]}, return_dict=True
+    )
+    ten_rev = np.mean(sw[::-1] * np.mean(np.abs(pred["ten"] - y["ten"]), axis=1))
+    np.testing.assert_allclose(
+        [per["loss"], per["one_loss"], per["ten_loss"]],
+        [one + 0.5 * ten_rev, one, ten_rev],
+        rtol=1e-5,
+    )
+    as_list = trained.evaluate(
+        data["vx"], data["vy"], sample_weight=[sw, sw[::-1]], return_dict=True
+    )
+    assert as_list == per
+    same = trained.evaluate(
+        data["vx"], data["vy"], sample_weight={"one": sw, "ten": sw}, return_dict=True
+    )
+    np.testing.assert_allclose(list(same.values()), list(got.values()), rtol=1e-6)
     ones = trained.evaluate(data["vx"], data["vy"], sample_weight=np.ones(n), return_dict=True)
     plain = trained.evaluate(data["vx"], data["vy"], return_dict=True)
     np.testing.assert_allclose(list(ones.values()), list(plain.values()), rtol=1e-6)
@@ -428,6 +446,11 @@ BAD_DATA = {
     "sample weight shape": (
         lambda x, y, vx, vy: {"x": x, "y": y, "sample_weight": np.ones((32, 1))},
         "fit: sample_weight must have shape (32,), one weight per sample, got (32, 1)",
+    ),
+    "sample weight key": (
+        lambda x, y, vx, vy: {"x": x, "y": y, "sample_weight": {"one": np.ones(32), "tne": 1}},
+        f"fit: sample_weight has the key 'tne', which names no output of the model; its "
+        f"outputs are {NAMES_OUT}",
     ),
     "list too long": (
         lambda x, y, vx, vy: {"x": x, "y": [y["one"], y["ten"], y["ten"]]},
