@@ -190,8 +190,12 @@ def weight_order(layer: Any, params: dict[str, Any]) -> tuple[str, ...]:
         sub_params = sub_params_of(layer, params, path)
         if all(not isinstance(v, dict) for v in sub_params.values()):
             names += [f"{path}/{n}" for n in sub.weight_order(sub_params)]
-        else:
-            names += list(flatten(sub_params, path))
+        else:  # a wrapper's nested params (Bidirectional): forward before backward, as Keras
+            first = [k for k in ("forward", "backward") if k in sub_params]
+            for part in [*first, *sorted(set(sub_params) - set(first))]:
+                inner = getattr(sub, f"{part}_layer", None)  # Bidirectional's two RNNs
+                order = inner.weight_order(sub_params[part]) if inner else sub_params[part]
+                names += [f"{path}/{part}/{n}" for n in order]
     return tuple(n for n in names if n in params) + tuple(n for n in params if n not in names)
 
 

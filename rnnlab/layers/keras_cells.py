@@ -257,6 +257,10 @@ class KerasCell:
         """The cell layer's ``trainable=False`` weights (flat names)."""
         return custom.non_trainable_names(self.layer)
 
+    def weight_order(self, params: Params) -> tuple[str, ...]:
+        """Keras's order of the cell layer's weights (declared, then its sublayers')."""
+        return custom.weight_order(self.layer, params)
+
     def _states(self, flat: list[Any]) -> list[Any]:
         """The flat states in Keras's (possibly nested) list structure of ``state_size``."""
         it = iter(flat)

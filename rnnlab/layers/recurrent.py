@@ -170,14 +170,18 @@ class RNN(Layer):
         return self.cell.init(key, input_shape[-1])
 
     def weight_order(self, params: Params) -> tuple[str, ...]:
-        """Names of ``params`` in Keras order: kernel, recurrent_kernel, bias, then any
-        other weights of a custom cell in the order of the cell's dict.
+        """Names of ``params`` in Keras order: the cell's own order when it has one (a
+        Keras-style cell: its weights as declared — not the dict's order, which training
+        sorts); else kernel, recurrent_kernel, bias, then any other weights of a custom
+        cell in the order of the cell's dict.
 
         Example:
             >>> params = {"gamma": 0, "recurrent_kernel": 0, "kernel": 0, "beta": 0}
             >>> RNN(SimpleRNNCell(2)).weight_order(params)
             ('kernel', 'recurrent_kernel', 'gamma', 'beta')
         """
+        if isinstance(self.cell, KerasCell):
+            return self.cell.weight_order(params)
         known = tuple(n for n in RNN.weight_names if n in params)
         return known + tuple(n for n in params if n not in known)
 

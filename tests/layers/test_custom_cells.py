@@ -99,10 +99,13 @@ def test_notebook_ln_cell_model_counts_and_trains():
     # SimpleRNN's 440 and 820 plus LayerNormalization's 40, as in Keras
     assert [layer.count_params() for layer in model.layers] == [480, 860, 21]
     x, y = _series(64)
+    shapes = [w.shape for w in model.get_weights()]
+    assert shapes[:5] == [(1, 20), (20, 20), (20,), (20,), (20,)]  # Keras's order
     model.compile(optimizer="adam", loss="mse")
     history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.8 * losses[0]
+    assert [w.shape for w in model.get_weights()] == shapes  # training does not reorder them
 
 
 def test_keras_cell_with_add_weight_trains_like_the_pure_jax_cell():

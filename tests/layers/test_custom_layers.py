@@ -420,3 +420,25 @@ def test_weightless_gate_and_several_outputs_in_a_functional_model():
     model.compile(optimizer="adam", loss="mse")
     history = model.fit(x, x, epochs=3, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_a_bidirectional_sublayer_keeps_keras_weight_order_after_training():
+    class BiEncoder(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.bi = keras.layers.Bidirectional(keras.layers.GRU(3))
+
+        def call(self, x):
+            return self.bi(x)
+
+    layer = BiEncoder(name="enc")
+    model = keras.Sequential([layer, keras.layers.Dense(1)])
+    model.build((None, None, 2))
+    order = [w.shape for w in layer.get_weights()]
+    assert order == [(2, 9), (3, 9), (2, 9)] * 2  # forward then backward, Keras's layout
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 4, 2)).astype(np.float32)
+    model.fit(x, x[:, -1, :1], epochs=1, verbose=0)
+    names = layer.weight_order(model.params["enc"])
+    assert names[:3] == ("bi/forward/kernel", "bi/forward/recurrent_kernel", "bi/forward/bias")
+    assert [w.shape for w in layer.get_weights()] == order
