@@ -3,7 +3,8 @@
 ``python tests/distribution_worker.py devices OUT.json`` (with ``RNNLAB_CPU_DEVICES=3``):
 the chapter-style LSTM and GRU trained on one device, on two of the three CPU devices
 and (LSTM) on all three, where batch 32 is padded to 33; then one device again after
-``set_distribution(None)``.
+``set_distribution(None)``; then an Ensemble of 3 replicas on one device and split over
+two (padded to 4), with and without a callback.
 
 ``python tests/distribution_worker.py multihost PORT N PID OUT.json``: process ``PID`` of
 ``N`` on localhost trains the LSTM on its part of the same data (CPU collectives, gloo).
@@ -76,6 +77,36 @@ def train(kind: str, dp: Any, parts: tuple[Any, ...] | None = None) -> dict[str,
     return out
 
 
+def ensemble(dp: Any, synced: bool) -> dict[str, Any]:
+    """3 replicas of a small GRU model (dropout, shuffling) under distribution ``dp``;
+    ``synced``: with a callback, so states go to the models and back every epoch."""
+    import numpy as np
+
+    import rnnlab as keras
+    from rnnlab.parallel import Ensemble
+
+    x, y, xv, yv = chapter_data()
+
+    def build() -> Any:
+        return keras.models.Sequential(
+            [keras.layers.GRU(8, input_shape=[None, 1], dropout=0.1), keras.layers.Dense(10)]
+        )
+
+    keras.distribution.set_distribution(dp)
+    ens = Ensemble(build, seeds=[0, 1, 2])
+    ens.compile("adam", "mse", learning_rate=[1e-3, 3e-3, 1e-2])
+    callbacks = [keras.callbacks.Callback()] if synced else None
+    ens.fit(x, y, epochs=2, batch_size=BATCH, validation_data=(xv, yv), callbacks=callbacks)
+    keras.distribution.set_distribution(None)
+    leaf = ens.models[2].params[ens.models[2].layers[0].name]["kernel"]
+    return {
+        "histories": [h.history for h in ens.histories],
+        "weights": [[np.asarray(w).tolist() for w in m.get_weights()] for m in ens.models],
+        "devices": [d.id for d in ens.devices],
+        "devices_after_fit": sorted(d.id for d in leaf.sharding.device_set),
+    }
+
+
 def devices(path: str) -> None:
     import jax
 
@@ -88,6 +119,11 @@ def devices(path: str) -> None:
         results[f"{kind}/two"] = train(kind, dist.DataParallel(devices=["cpu:0", "cpu:2"]))
     results["LSTM/three"] = train("LSTM", dist.DataParallel())  # 32 = 3 x 11 - 1 padding
     results["LSTM/one-again"] = train("LSTM", None)
+    for synced in (False, True):
+        results[f"ensemble/one/{synced}"] = ensemble(None, synced)
+        results[f"ensemble/split/{synced}"] = ensemble(
+            dist.DataParallel(devices=["cpu:0", "cpu:2"]), synced
+        )
     with open(path, "w") as f:
         json.dump(results, f)
 

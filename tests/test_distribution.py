@@ -235,3 +235,19 @@ def test_the_batch_rule_is_documented_where_users_look():
         "A batch whose size does not divide by the device count is **padded, not refused**" in doc
     )
     assert "test_a_batch_not_divisible_by_the_devices_is_padded_with_weight_zero" in doc
+
+
+@pytest.mark.parametrize("synced", [False, True], ids=["no-callbacks", "callbacks"])
+def test_ensemble_replicas_split_over_two_devices_train_as_on_one(devices_run, synced):
+    one, split = devices_run[f"ensemble/one/{synced}"], devices_run[f"ensemble/split/{synced}"]
+    assert one["devices"] == [0]
+    assert split["devices"] == [0, 2]  # 3 replicas padded to 4, two per device
+    assert split["devices_after_fit"] == [0]  # the models hold their weights at home
+    for ha, hb in zip(one["histories"], split["histories"], strict=True):
+        for name in ("loss", "val_loss"):
+            np.testing.assert_allclose(ha[name], hb[name], rtol=RTOL, atol=ATOL)
+    for wa, wb in zip(one["weights"], split["weights"], strict=True):
+        for a, b in zip(wa, wb, strict=True):
+            np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+    # the replicas differ (seeds, learning rates): equality above is not trivial
+    assert one["histories"][0]["loss"] != one["histories"][2]["loss"]

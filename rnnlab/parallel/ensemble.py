@@ -1,9 +1,14 @@
 """K replicas of one model trained as one compiled program: :class:`Ensemble`.
 
-A 20-unit recurrent step on a CPU is bound by per-operation overhead, so stacking K
-replicas' :class:`~rnnlab.training.TrainState` on a leading axis and ``jax.vmap``-ing
-the model's compiled epoch over them trains K models for little more than the cost
-of one. Replica ``i`` is exactly the model that::
+Replicas' :class:`~rnnlab.training.TrainState` are stacked on a leading axis and the
+model's compiled epoch is ``jax.vmap``-ed over them. A 20-unit recurrent step on a CPU
+is bound by per-operation overhead, so the per-step loops cost little more for K
+replicas than for one; the products, transposes and kernel gradients around the loops
+grow with K, so on one CPU core K replicas still cost several times one (BENCHMARKS.md).
+With a :class:`~rnnlab.distribution.DataParallel` distribution set, the replicas are
+split over its devices (:mod:`rnnlab.parallel.placement`): several CPU devices
+(``RNNLAB_CPU_DEVICES``) or GPUs train their shares side by side. Replica ``i`` is
+exactly the model that::
 
     keras.utils.set_random_seed(seeds[i]); m = build_model(); m.compile(...); m.fit(...)
 
@@ -46,6 +51,7 @@ from rnnlab.parallel.ensemble_callbacks import (
     replica_callback_lists,
     terminates_on_nan,
 )
+from rnnlab.parallel.placement import placement_for
 from rnnlab.training import epoch as training
 from rnnlab.training.sources import is_source
 from rnnlab.training.state import TrainState
@@ -96,6 +102,8 @@ class Ensemble:
         histories: after ``fit``, each replica's :class:`~rnnlab.callbacks.History`.
         history: after ``fit``, the :class:`EnsembleHistory` (mean, std, min, max).
         dropped: replicas dropped after a NaN loss (with ``TerminateOnNaN``).
+        devices: the devices the last ``fit`` split the replicas over (one device
+            without a distribution; see :mod:`rnnlab.parallel.placement`).
 
     Example:
         >>> from rnnlab.layers import LSTM, Dense
@@ -126,6 +134,7 @@ class Ensemble:
         self.histories: list[History] = []
         self.history: EnsembleHistory | None = None
         self.dropped: list[int] = []
+        self.devices: list[jax.Device] = []
         self._compiled = False
         self._epoch_key: Any = None
         self._epoch_fn: Callable[..., training.EpochResult] | None = None
@@ -268,6 +277,8 @@ class Ensemble:
         keys = [m.next_key() for m in self.models]  # each from its replica's own stream
         epoch_fn = self._compiled_epoch()
         states = self._initial_states(keys, plan.initial_epoch)
+        place = placement_for(k)
+        self.devices = [jax.local_devices()[0]] if place is None else place.devices
         steps = -(-plan.x.shape[0] // plan.batch_size)
         fit_params = {"epochs": plan.epochs, "steps": steps, "verbose": plan.verbose}
         histories, cbs = replica_callback_lists(self.models, list(callbacks or []), fit_params)
@@ -276,6 +287,9 @@ class Ensemble:
             self._write(states, range(k))
         x_dev, y_dev = jax.device_put(plan.x), jax.device_put(plan.y)
         val_dev = None if plan.val is None else evaluation_inputs(*plan.val)
+        if place is not None:  # replicas split over the devices, the data on each
+            states = place.split(states)
+            x_dev, y_dev, val_dev = place.replicate((x_dev, y_dev, val_dev))
         active = np.ones(k, bool)
         for model in self.models:
             model.stop_training = False
@@ -288,15 +302,20 @@ class Ensemble:
             for i in live:
                 cbs[i].on_epoch_begin(epoch)
             if synced:  # callbacks may have changed weights or learning rates
-                states = self._read()
+                states = self._read() if place is None else place.split(self._read())
             idx, weights = self._batches(keys, epoch, plans[0])
-            result = epoch_fn(states, jnp.asarray(active), x_dev, y_dev, idx, weights, val_dev)
+            mask = jnp.asarray(active)
+            if place is not None:
+                idx, weights, mask = place.split(idx), place.split(weights), place.active(active)
+            result = epoch_fn(states, mask, x_dev, y_dev, idx, weights, val_dev)
             states = result.state
+            if place is not None:  # the replicas' results, home (the padding dropped)
+                result = place.gather(result)
             if synced:
-                self._write(states, live)
+                self._write(result.state, live)
             finite = np.asarray(result.finite).all(axis=1)
             if not finite[live].all():
-                self._handle_nan(states, result, live, finite, cbs, epoch, active, synced)
+                self._handle_nan(result.state, result, live, finite, cbs, epoch, active, synced)
             logs = self._logs(result)
             for i in np.flatnonzero(active):
                 cbs[i].on_epoch_end(epoch, logs[i])
@@ -306,7 +325,7 @@ class Ensemble:
                 self._print_epoch(epoch, plan.epochs, logs, active | ~finite)
             epoch += 1
         if not synced:
-            self._write(states, range(k))
+            self._write(states if place is None else place.gather(states), range(k))
         for i, c in enumerate(cbs):
             c.on_train_end()
             histories[i].model = self.models[i]
