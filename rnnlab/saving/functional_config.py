@@ -24,8 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnlab.layers.base import Layer
+import jax
+import numpy as np
+
 from rnnlab.layers.symbolic import KerasTensor, Node, is_symbolic
+from rnnlab.models.graph import is_operation, keras_layers, keras_operations
 from rnnlab.saving import objects as O
 from rnnlab.saving.config import layer_to_keras
 from rnnlab.saving.registry import ConfigError
@@ -51,64 +54,6 @@ _RNNS = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional")
 _INPUT_KEYS = ("batch_shape", "dtype", "sparse", "ragged", "name", "optional")
 
 
-# -- Keras's operation order --------------------------------------------------------------
-def keras_operations(plan: Any) -> list[Any]:
-    """The graph's layers (and operations) in Keras's ``model.operations`` order.
-
-    Keras walks depth-first from each output (``_build_map``), numbering each operation
-    when first met; a node's depth is one more than the deepest node it feeds, an
-    operation's the largest of its nodes'; operations are sorted deepest first, ties by
-    that number (``map_graph``). The ``.weights.h5`` folders count classes in this order.
-
-    Example:
-        >>> import rnnlab as keras
-        >>> a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(2,), name="b")
-        >>> s = keras.layers.Dense(2, name="s")(keras.layers.Dense(2, name="d")(b))
-        >>> m = keras.Model([a, b], keras.layers.Add(name="add")([a, s]))
-        >>> [op.name for op in keras_operations(m._plan)]
-        ['b', 'd', 'a', 's', 'add']
-    """
-    finished: set[int] = set()
-    visited: list[Node] = []  # inputs before outputs
-    first_seen: dict[int, int] = {}
-    ops: dict[int, Any] = {}
-
-    def visit(t: KerasTensor) -> None:
-        node = t.node
-        if id(node) in finished:
-            return
-        first_seen.setdefault(id(node.layer), len(first_seen))
-        ops[id(node.layer)] = node.layer
-        if not node.is_input:
-            for parent in node.inputs:
-                visit(parent)
-        finished.add(id(node))
-        visited.append(node)
-
-    for t in plan.outputs:
-        visit(t)
-    node_depth: dict[int, int] = {}
-    op_depth: dict[int, int] = {}
-    for node in reversed(visited):
-        depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.layer), 0))
-        op_depth[id(node.layer)] = node_depth[id(node)] = depth
-        for parent in node.inputs:
-            node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
-    order = sorted(ops, key=lambda k: (-op_depth[k], first_seen[k]))
-    return [ops[k] for k in order]
-
-
-def keras_layers(plan: Any) -> list[Layer]:
-    """:func:`keras_operations` without the operations: Keras's ``model.layers``."""
-    return [op for op in keras_operations(plan) if not is_operation(op)]
-
-
-def is_operation(op: Any) -> bool:
-    """Whether ``op`` is an operation of :mod:`rnnlab.ops` (no weights, no HDF5 group,
-    written with its Keras module and class), not a layer."""
-    return bool(getattr(op, "is_operation", False))
-
-
 # -- rnnlab -> Keras ----------------------------------------------------------------------
 def _tensor_to_keras(t: KerasTensor, plan: Any) -> dict[str, Any]:
     history = [t.node.layer.name, plan.node_index[id(t.node)], t.index]
@@ -118,7 +63,8 @@ def _tensor_to_keras(t: KerasTensor, plan: Any) -> dict[str, Any]:
 
 def value_to_keras(value: Any, plan: Any, what: str) -> Any:
     """A node argument as Keras writes it: tensors as references, lists and tuples as
-    lists, dicts by key, ``...`` and slices as ``__ellipsis__`` / ``__slice__``."""
+    lists, dicts by key, ``...`` and slices as ``__ellipsis__`` / ``__slice__``, NumPy
+    and jax arrays as ``__numpy__`` / ``__tensor__`` (value and dtype)."""
     if is_symbolic(value):
         return _tensor_to_keras(value, plan)
     if isinstance(value, list | tuple):
@@ -134,6 +80,12 @@ def value_to_keras(value: Any, plan: Any, what: str) -> Any:
     plain = O._plain(value)
     if plain is None or isinstance(plain, str | bool | int | float):
         return plain
+    if isinstance(value, np.ndarray | jax.Array):  # an op's constant: Keras's two forms
+        kind = "__numpy__" if isinstance(value, np.ndarray) else "__tensor__"
+        array = np.asarray(value)
+        if array.ndim == 0:
+            return array.item()
+        return {"class_name": kind, "config": {"value": array.tolist(), "dtype": str(array.dtype)}}
     raise ConfigError(f"{what}: cannot save the call argument {value!r} in a JSON config")
 
 
@@ -228,11 +180,11 @@ def _structure_to_keras(model: Any, key: str) -> Any:
         model.input if key == "input_layers" else model.output
     )  # fmt: skip
 
-    def triple(t: KerasTensor) -> list[Any]:
-        return [t.node.layer.name, plan.node_index[id(t.node)], t.index]
+    def triples(value: Any) -> Any:  # Keras's map_structure: a bare triple for one tensor
+        if is_symbolic(value):
+            return [value.node.layer.name, plan.node_index[id(value.node)], value.index]
+        if isinstance(value, dict):
+            return {k: triples(v) for k, v in value.items()}
+        return [triples(v) for v in value]
 
-    if is_symbolic(structure):
-        return triple(structure)
-    if isinstance(structure, dict):
-        return {k: triple(t) for k, t in structure.items()}
-    return [triple(t) for t in structure]
+    return triples(structure)

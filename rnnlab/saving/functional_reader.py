@@ -22,6 +22,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from rnnlab.layers.core import InputLayer
 from rnnlab.layers.symbolic import KerasTensor, is_symbolic
 from rnnlab.saving import objects as O
@@ -104,6 +106,12 @@ def _decode(value: Any, made: dict[tuple[str, int], list[KerasTensor]], where: s
         return tuple(_decode((value.get("config") or {}).get("value", []), made, where))
     if kind == "__ellipsis__":
         return Ellipsis
+    if kind in ("__numpy__", "__tensor__"):  # an op's array constant
+        c = value.get("config") or {}
+        try:
+            return np.asarray(c.get("value"), dtype=c.get("dtype"))
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: a bad {kind} constant: {e}") from None
     if kind == "__slice__":
         c = value.get("config") or {}
         return slice(*(_decode(c.get(k), made, where) for k in ("start", "stop", "step")))

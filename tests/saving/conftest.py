@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import rnnlab as keras
@@ -63,12 +64,13 @@ def embed_attend():
 
 def gated_ops():
     """func_ops's kinds of operations on symbolic tensors: slicing, keras.ops.tanh and
-    sigmoid, tensor * tensor, * constant, keras.activations.relu, keras.ops.concatenate."""
+    sigmoid, tensor * tensor, * constant (a number, a NumPy array), keras.activations.relu,
+    keras.ops.concatenate."""
     x = keras.Input((16, 1), name="series")
     a = L.Conv1D(8, 2, padding="causal", name="stem")(x)
     gated = keras.ops.tanh(a[..., :4]) * keras.ops.sigmoid(a[..., 4:])
     h = keras.activations.relu(L.Add(name="add")([L.Conv1D(4, 1, name="skip")(gated), gated]))
-    h = keras.ops.concatenate([h, a], axis=-1)
+    h = keras.ops.concatenate([h, a], axis=-1) * np.linspace(0.5, 1.5, 12, dtype=np.float32)
     return keras.Model(x, L.Conv1D(1, 1, name="head")(h) * 0.5, name="gated")
 
 

@@ -309,6 +309,16 @@ def test_a_keras_subclassed_model_file_is_refused_with_the_way_out():
     )
 
 
+def test_a_keras_functional_file_with_a_lambda_layer_is_refused():
+    config = fixture_config("func_lstm")
+    config["config"]["layers"][3].update(
+        {"class_name": "Lambda", "config": {"function": {"class_name": "__lambda__"}}}
+    )
+    with pytest.raises(ConfigError) as err:
+        model_from_keras(config)
+    assert str(err.value).startswith("the config names a Lambda layer, which holds Python code")
+
+
 def test_a_config_whose_calls_cannot_all_run_is_refused():
     config = fixture_config("func_lstm")
     node = config["config"]["layers"][1]["inbound_nodes"][0]  # lstm reads lstm_1: a loop
