@@ -65,6 +65,18 @@ SOURCE = textwrap.dedent(
                 [keras.layers.LSTMCell(4), keras.layers.GRUCell(3)])),
             MyDense(2, activation="tanh"),
         ])
+
+    class Sub(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.rnn = keras.layers.RNN(LNSimpleRNNCell(5))
+            self.hidden = keras.layers.Dense(4, activation="relu")
+            self.out = MyDense(2)
+
+        def call(self, inputs, training=None):
+            return self.out(self.hidden(self.rnn(inputs)))
+
+    MAKERS = {"sequential": make, "subclassed": Sub}
     """
 )
 
@@ -75,43 +87,59 @@ KERAS_SIDE = textwrap.dedent(
     import numpy as np, keras
     ns = {"keras": keras}
     exec(open(sys.argv[1]).read(), ns)
-    data = np.load(sys.argv[2])
-    model = ns["make"]()
-    model(data["x"][:1])  # Keras creates a custom cell's sublayer weights on the first call
-    shapes = [list(w.shape) for w in model.get_weights()]
-    model.set_weights([data[f"w{i}"] for i in range(len(shapes))])
-    pred = model.predict(data["x"], verbose=0)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    model.fit(data["x"], data["y"], epochs=1, batch_size=8, shuffle=False, verbose=0)
-    np.savez(sys.argv[3], pred=pred, *model.get_weights())
-    print(json.dumps({"shapes": shapes, "counts": [l.count_params() for l in model.layers]}))
+    facts = {}
+    for name, make in ns["MAKERS"].items():
+        data = np.load(f"{sys.argv[2]}/{name}.npz")
+        model = make()
+        model(data["x"][:1])  # Keras creates a custom cell's sublayer weights on the first call
+        shapes = [list(w.shape) for w in model.get_weights()]
+        model.set_weights([data[f"w{i}"] for i in range(len(shapes))])
+        pred = model.predict(data["x"], verbose=0)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        model.fit(data["x"], data["y"], epochs=1, batch_size=8, shuffle=False, verbose=0)
+        np.savez(f"{sys.argv[2]}/{name}_keras.npz", pred=pred, *model.get_weights())
+        facts[name] = {"shapes": shapes, "counts": [l.count_params() for l in model.layers]}
+    print(json.dumps(facts))
     """
 )
 
 
-def test_same_source_same_weights_predictions_and_training_as_keras(tmp_path):
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """rnnlab's models from the source (their initial weights written for Keras), and the
+    Keras side's facts; one subprocess for both models."""
+    folder = tmp_path_factory.mktemp("parity")
     ns = {"keras": rnnlab}
     exec(SOURCE, ns)
-    model = ns["make"]()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 5, 1)).astype(np.float32)
     y = np.tanh(rng.normal(size=(16, 2))).astype(np.float32)
-    weights = model.get_weights()
-    (tmp_path / "source.py").write_text(SOURCE)
-    np.savez(tmp_path / "data.npz", x=x, y=y, **{f"w{i}": w for i, w in enumerate(weights)})
+    models = {}
+    for name, make in ns["MAKERS"].items():
+        model = make()
+        model(x[:1])
+        weights = model.get_weights()
+        np.savez(folder / f"{name}.npz", x=x, y=y, **{f"w{i}": w for i, w in enumerate(weights)})
+        models[name] = model
+    (folder / "source.py").write_text(SOURCE)
     run = subprocess.run(
-        [sys.executable, "-c", KERAS_SIDE]
-        + [str(tmp_path / name) for name in ("source.py", "data.npz", "keras.npz")],
+        [sys.executable, "-c", KERAS_SIDE, str(folder / "source.py"), str(folder)],
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    facts = json.loads(run.stdout.strip().splitlines()[-1])
-    assert facts["shapes"] == [list(w.shape) for w in weights]
-    assert facts["counts"] == [layer.count_params() for layer in model.layers]
-    keras_out = np.load(tmp_path / "keras.npz")
+    return folder, x, y, models, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", ["sequential", "subclassed"])
+def test_same_source_same_weights_predictions_and_training_as_keras(runs, name):
+    folder, x, y, models, facts = runs
+    model = models[name]
+    assert facts[name]["shapes"] == [list(w.shape) for w in model.get_weights()]
+    assert facts[name]["counts"] == [layer.count_params() for layer in model.layers]
+    keras_out = np.load(folder / f"{name}_keras.npz")
     np.testing.assert_allclose(model.predict(x), keras_out["pred"], rtol=1e-5, atol=1e-6)
     model.compile(optimizer=rnnlab.optimizers.SGD(0.1), loss="mse")
     model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
