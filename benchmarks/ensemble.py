@@ -5,7 +5,8 @@ chapter's series) trained as an :class:`rnnlab.parallel.Ensemble` of K replicas,
 K = 1, 2, 4, 8 (16 and 32 with ``--large``). Each run is a fresh interpreter; it reports
 the wall time of the first fit (``--epochs`` epochs, compilation included), the time
 per epoch of a second fit (compiled), and the per-replica cost. Writes
-``<out>/ensemble-latest.json``.
+``<out>/ensemble-latest.json``. With ``--devices N`` the replicas are split over N CPU
+devices (``RNNLAB_CPU_DEVICES=N``, a ``DataParallel`` set): ``ensemble-Ndevices-latest.json``.
 
 Run as a runner: ``python -m benchmarks.ensemble --run '<json spec>'`` prints one JSON line.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,6 +50,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             ]
         )
 
+    devices = spec.get("devices", 1)
+    if devices > 1:  # replicas split over the CPU devices (RNNLAB_CPU_DEVICES, set by main)
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
     ens = Ensemble(build, seeds=range(spec["seed"], spec["seed"] + spec["k"]))
     ens.compile("adam", "mse")
     fit = {"batch_size": 32, "validation_data": (x_val, y_val), "verbose": 0}
@@ -68,12 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=1, help="runs per K (1)")
     p.add_argument("--epochs", type=int, default=15, help="epochs of the first fit (15)")
     p.add_argument("--n-series", type=int, default=7_000, help="training series (7,000)")
+    p.add_argument(
+        "--devices", type=int, default=1, help="CPU devices to split the replicas over (1)"
+    )
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     p.add_argument("--run", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.run:
         print(json.dumps(run(json.loads(args.run))))
         return 0
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["RNNLAB_CPU_DEVICES"] = str(args.devices)
     ks = [1, 2] if args.quick else [1, 2, 4, 8] + ([16, 32] if args.large else [])
     n_series, epochs = (500, 2) if args.quick else (args.n_series, args.epochs)
     rows = []
@@ -81,9 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = []
         for repeat in range(args.repeats):
             spec = {"k": k, "n_series": n_series, "epochs": epochs, "seed": 42 + repeat}
+            spec["devices"] = args.devices
             spec["timed_epochs"] = 1 if args.quick else 2
             cmd = [sys.executable, "-m", "benchmarks.ensemble", "--run", json.dumps(spec)]
-            proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+            proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise SystemExit(f"run {spec} failed:\n{proc.stderr[-2000:]}")
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -104,12 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload = {
         "workload": "ensemble",
         "model": "2xLSTM(20)+Dense(10), adam, batch 32",
+        "devices": args.devices,
         "n_series": n_series,
         "epochs": epochs,
         "repeats": args.repeats,
         "rows": rows,
     }
-    target = args.out / "ensemble-latest.json"
+    suffix = "" if args.devices == 1 else f"-{args.devices}devices"
+    target = args.out / f"ensemble{suffix}-latest.json"
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(target)  # never a half-written file
