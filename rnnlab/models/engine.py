@@ -23,17 +23,15 @@ from typing import Any
 import jax
 import numpy as np
 
-from rnnlab import distribution, losses, optimizers, training
+from rnnlab import distribution, optimizers, training
 from rnnlab.callbacks import Callback, History
 from rnnlab.distribution import feed as dist_feed
-from rnnlab.metrics import get as get_metric
 from rnnlab.training import multi_output, structured
 from rnnlab.training.sources import Source, is_source
 from rnnlab.training.state import TrainState
 from rnnlab.training.trainer import FitPlan, Trainer
 from rnnlab.validation import (
     as_float_array,
-    is_number,
     positive_int,
     same_length,
     target_matches,
@@ -96,7 +94,9 @@ class TrainingMixin:
                 outputs=spec,
             )  # fmt: skip
         else:
-            loss_fn, named, weight = _single_output(names, loss, metrics, loss_weights)
+            loss_fn, named, weight = multi_output.compile_one_output(
+                names, loss, metrics, loss_weights
+            )
             opt.reset()  # a new compile starts a new optimizer state
             # The trainer gets the pure forward pass of the layers, not the model.
             self.trainer = Trainer(
@@ -158,7 +158,7 @@ class TrainingMixin:
             out_shape = self.check_x(x, x_arg, where)
             y = target_matches(y, out_shape, y_arg, where)
             if sample_weight is not None:
-                sw = _sample_weights(sample_weight, x.shape[0], sw_arg, where)
+                sw = structured.sample_weights(sample_weight, x.shape[0], sw_arg, where)
                 y = multi_output.Weighted(y, sw)
             return x, y
         xs, x_args = structured.flat_arrays(x, in_names, "input", x_arg, where)
@@ -173,10 +173,14 @@ class TrainingMixin:
         if isinstance(sample_weight, dict | list | tuple) and multi_out and len(ys) > 1:
             # one array per output, as Keras takes them: a list or a dict keyed by name
             sws, sw_args = structured.flat_arrays(sample_weight, out_names, "output", sw_arg, where)
-            sws = [_sample_weights(w, n, a, where) for w, a in zip(sws, sw_args, strict=True)]
+            sws = [
+                structured.sample_weights(w, n, a, where) for w, a in zip(sws, sw_args, strict=True)
+            ]
             y_out = multi_output.Weighted(y_out, sws)
         elif sample_weight is not None:
-            y_out = multi_output.Weighted(y_out, _sample_weights(sample_weight, n, sw_arg, where))
+            y_out = multi_output.Weighted(
+                y_out, structured.sample_weights(sample_weight, n, sw_arg, where)
+            )
         return x_out, y_out
 
     def _prepare_source(self, source: Source, y: Any, where: str, arg: str = "x") -> Source:
@@ -486,20 +490,7 @@ class TrainingMixin:
         params, put = self.params, None
         if dp is not None:
             chunk, params, put = _split_prediction(dp, chunk, params)
-        pieces: list[list[np.ndarray]] = []
-        for start in range(0, n, chunk):
-            parts = [a[start : start + chunk] for a in xs]
-            real = parts[0].shape[0]
-            if real < chunk:
-                parts = [
-                    np.concatenate([p, np.zeros((chunk - real, *p.shape[1:]), np.float32)])
-                    for p in parts
-                ]
-            if put is not None:
-                parts = [put(p) for p in parts]
-            out = self.predict_fn(params, parts[0] if len(parts) == 1 else parts, None)
-            pieces.append([np.asarray(leaf)[:real] for leaf in jax.tree.leaves(out)])
-        flat = [np.concatenate(column) for column in zip(*pieces, strict=True)]
+        flat = structured.predict_chunks(self.predict_fn, params, xs, chunk, put)
         return jax.tree_util.tree_unflatten(self._plan.output_structure, flat)
 
 
@@ -518,48 +509,3 @@ def _split_prediction(dp: distribution.DataParallel, chunk: int, params: Any) ->
     params = jax.device_put(dist_feed.local_copy(params), NamedSharding(mesh, P()))
     split = NamedSharding(mesh, P("batch"))
     return chunk, params, lambda a: jax.device_put(np.asarray(a), split)
-
-
-def _sample_weights(value: Any, n: int, arg: str, where: str) -> np.ndarray:
-    """Checked sample weights: ``(n,)`` float32, one per sample."""
-    sw = as_float_array(value, arg, where)
-    if sw.shape != (n,):
-        raise ValueError(
-            f"{where}: {arg} must have shape ({n},), one weight per sample, got {sw.shape}"
-        )
-    return sw
-
-
-def _single_output(names: list[str] | None, loss: Any, metrics: Any, loss_weights: Any):
-    """``(loss_fn, [(name, metric_fn), ...], weight)`` of a one-output model: a loss,
-    metrics or weight given per output (a list of one, a dict keyed by the output's name)
-    unwrapped."""
-
-    def one(value: Any, arg: str) -> Any:
-        if isinstance(value, dict):
-            keys = list(value)
-            if names is None or keys != list(names):
-                raise ValueError(
-                    f"compile: {arg} is a dict with keys {keys}, but the model has one "
-                    f"output{'' if names is None else f' {names}'}"
-                )
-            return value[keys[0]]
-        if isinstance(value, list | tuple) and arg != "metrics":
-            if len(value) != 1:
-                raise ValueError(
-                    f"compile: {arg} is a list of {len(value)} for a model of one output"
-                )
-            return value[0]
-        return value
-
-    loss_fn = losses.get(one(loss, "loss"), owner="compile")
-    weight = one(loss_weights, "loss_weights")
-    if weight is not None and not is_number(weight):
-        raise ValueError(f"compile: loss_weights must be a number, got {weight!r}")
-    metrics = one(metrics, "metrics")
-    if metrics is None:
-        metrics = []
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = [metrics]
-    flat = [m for entry in metrics for m in (entry if isinstance(entry, list | tuple) else [entry])]
-    return loss_fn, [get_metric(m) for m in flat], 1.0 if weight is None else float(weight)

@@ -48,6 +48,7 @@ from rnnlab.validation import is_number
 __all__ = [
     "OutputSpec",
     "Weighted",
+    "compile_one_output",
     "compile_outputs",
     "sample_weighted",
     "scaled",
@@ -286,3 +287,40 @@ def compile_outputs(
     return OutputSpec(
         names, fns, [float(w) for w in weights], order, [_metric_list(m) for m in per_metrics]
     )
+
+
+def compile_one_output(
+    names: list[str] | None, loss: Any, metrics: Any, loss_weights: Any
+) -> tuple[PerSample, list[tuple[str, PerSample]], float]:
+    """``(loss_fn, [(name, metric_fn), ...], weight)`` of a one-output model: a loss,
+    metrics or weight given per output (a list of one, a dict keyed by the output's name)
+    unwrapped."""
+
+    def one(value: Any, arg: str) -> Any:
+        if isinstance(value, dict):
+            keys = list(value)
+            if names is None or keys != list(names):
+                raise ValueError(
+                    f"compile: {arg} is a dict with keys {keys}, but the model has one "
+                    f"output{'' if names is None else f' {names}'}"
+                )
+            return value[keys[0]]
+        if isinstance(value, list | tuple) and arg != "metrics":
+            if len(value) != 1:
+                raise ValueError(
+                    f"compile: {arg} is a list of {len(value)} for a model of one output"
+                )
+            return value[0]
+        return value
+
+    loss_fn = losses.get(one(loss, "loss"), owner="compile")
+    weight = one(loss_weights, "loss_weights")
+    if weight is not None and not is_number(weight):
+        raise ValueError(f"compile: loss_weights must be a number, got {weight!r}")
+    metrics = one(metrics, "metrics")
+    if metrics is None:
+        metrics = []
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    flat = [m for entry in metrics for m in (entry if isinstance(entry, list | tuple) else [entry])]
+    return loss_fn, [get_metric(m) for m in flat], 1.0 if weight is None else float(weight)

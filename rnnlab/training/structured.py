@@ -25,7 +25,16 @@ import numpy as np
 
 from rnnlab.validation import as_float_array
 
-__all__ = ["first_leaf", "flat_arrays", "is_plain", "rows", "same_lengths", "take_tree"]
+__all__ = [
+    "first_leaf",
+    "flat_arrays",
+    "is_plain",
+    "predict_chunks",
+    "rows",
+    "same_lengths",
+    "sample_weights",
+    "take_tree",
+]
 
 
 def take_tree(x: Any, y: Any, idx: Any) -> tuple[Any, Any]:
@@ -107,3 +116,37 @@ def same_lengths(arrays: Sequence[np.ndarray], args: Sequence[str], where: str) 
             f"{where}: every array must have the same number of samples (first axis); {listed}"
         )
     return counts[0]
+
+
+def sample_weights(value: Any, n: int, arg: str, where: str) -> np.ndarray:
+    """Checked sample weights: ``(n,)`` float32, one per sample."""
+    sw = as_float_array(value, arg, where)
+    if sw.shape != (n,):
+        raise ValueError(
+            f"{where}: {arg} must have shape ({n},), one weight per sample, got {sw.shape}"
+        )
+    return sw
+
+
+def predict_chunks(
+    predict_fn: Any, params: Any, xs: list[np.ndarray], chunk: int, put: Any = None
+) -> list[np.ndarray]:
+    """The outputs of ``predict_fn(params, x, None)`` over ``xs`` (one array per input) in
+    chunks of ``chunk`` samples, the last one zero-padded (one compiled shape), as a flat
+    list of NumPy arrays in the model's output order. ``put`` places a chunk's arrays on
+    the devices of a distribution."""
+    pieces: list[list[np.ndarray]] = []
+    n = xs[0].shape[0]
+    for start in range(0, n, chunk):
+        parts = [a[start : start + chunk] for a in xs]
+        real = parts[0].shape[0]
+        if real < chunk:
+            parts = [
+                np.concatenate([p, np.zeros((chunk - real, *p.shape[1:]), np.float32)])
+                for p in parts
+            ]
+        if put is not None:
+            parts = [put(p) for p in parts]
+        out = predict_fn(params, parts[0] if len(parts) == 1 else parts, None)
+        pieces.append([np.asarray(leaf)[:real] for leaf in jax.tree.leaves(out)])
+    return [np.concatenate(column) for column in zip(*pieces, strict=True)]
