@@ -577,3 +577,35 @@ def test_two_inputs_one_output_trains_with_unprefixed_names(data):
     loss, mae = model.evaluate(x, data["y"]["one"])
     np.testing.assert_allclose(loss, np.mean((pred - data["y"]["one"]) ** 2), rtol=1e-5)
     np.testing.assert_allclose(mae, np.mean(np.abs(pred - data["y"]["one"])), rtol=1e-5)
+
+
+# Names Keras 3.15.1 (JAX) gives a dict-output model for these compile arguments (run by
+# hand: History's keys, and evaluate's list order told apart by value).
+KERAS_NAMES = [
+    (
+        {"loss": {"ten": "mae", "one": "mse"}, "metrics": {"ten": ["mse", "mae"], "one": "mae"}},
+        ["loss", "one_loss", "one_mae", "ten_loss", "ten_mae", "ten_mse"],
+        ["loss", "ten_loss", "one_loss", "one_mae", "ten_mae", "ten_mse"],  # the loss dict's order
+    ),
+    (
+        {"loss": ["mse", "mae"], "metrics": [["mae", "mae"], None]},
+        ["loss", "one_loss", "one_mae", "one_mae_1", "ten_loss"],
+        ["loss", "one_loss", "ten_loss", "one_mae", "one_mae_1"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "history", "evaluate"), KERAS_NAMES)
+def test_names_as_keras_names_them(kwargs, history, evaluate):
+    keras.utils.set_random_seed(0)
+    a = keras.Input((3,), name="a")
+    outputs = {
+        "one": keras.layers.Dense(1, name="one")(a),
+        "ten": keras.layers.Dense(10, name="ten")(a),
+    }
+    model = keras.Model(a, outputs)
+    model.compile("sgd", **kwargs)
+    x, y = np.ones((8, 3), np.float32), {"one": np.zeros((8, 1)), "ten": np.zeros((8, 10))}
+    assert list(model.fit(x, y, verbose=0).history) == history
+    assert model.metrics_names == evaluate
+    assert list(model.evaluate(x, y, return_dict=True)) == history
