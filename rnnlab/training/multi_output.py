@@ -242,7 +242,8 @@ def compile_outputs(
 
     ``loss``: one loss (every output), a list in output order or a dict keyed by output
     name (an output left out, or ``None``, has no loss). ``loss_weights``: a number
-    (every output), a list or a dict (missing outputs weigh 1.0). ``metrics``: a list with
+    (every output), a list or a dict (a weight for every output with a loss, as Keras
+    requires). ``metrics``: a list with
     one entry per output or a dict keyed by output name, each entry a metric or a list of
     them (a flat list of metrics for several outputs is refused, as Keras does).
     """
@@ -261,7 +262,14 @@ def compile_outputs(
     elif is_number(loss_weights):
         weights = [float(loss_weights)] * len(names)
     elif isinstance(loss_weights, list | tuple | dict):
-        weights = _per_output(loss_weights, names, "loss_weights", 1.0)
+        weights = _per_output(loss_weights, names, "loss_weights", None)
+        for i in order:
+            if weights[i] is None:  # Keras refuses fewer weights than losses too
+                raise ValueError(
+                    f"compile: loss_weights has no weight for the output {names[i]!r}, which "
+                    "has a loss; give a weight for every output with a loss"
+                )
+        weights = [1.0 if w is None else w for w in weights]
     else:
         raise ValueError(
             f"compile: loss_weights must be a number, a list or a dict keyed by output name, "

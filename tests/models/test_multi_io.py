@@ -485,6 +485,11 @@ BAD_COMPILE = {
         {"loss": "mse", "loss_weights": [1.0]},
         f"compile: loss_weights is a list of 1 for a model of 2 outputs {NAMES_OUT}",
     ),
+    "loss weights dict short": (
+        {"loss": {"one": "mse", "ten": "mae"}, "loss_weights": {"one": 2.0}},
+        "compile: loss_weights has no weight for the output 'ten', which has a loss; give a "
+        "weight for every output with a loss",
+    ),
     "no loss at all": (
         {"loss": {"one": None}},
         f"compile: loss={{'one': None}} gives no output of {NAMES_OUT} a loss",
