@@ -103,6 +103,9 @@ def structural_build(layer: Any, input_shape: Any, call_shapes: Any = None) -> A
         layer._keras_building = True
         try:
             user_build(layer, _shape_map(TensorShape, shapes))
+        except Exception as error:  # the user's traceback stays; the note names the layer
+            error.add_note(f"raised in the build of {layer.describe()} for inputs {shapes}")
+            raise
         finally:
             layer._keras_building = False
     layer.input_shape = shapes

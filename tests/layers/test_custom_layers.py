@@ -442,3 +442,19 @@ def test_a_bidirectional_sublayer_keeps_keras_weight_order_after_training():
     names = layer.weight_order(model.params["enc"])
     assert names[:3] == ("bi/forward/kernel", "bi/forward/recurrent_kernel", "bi/forward/bias")
     assert [w.shape for w in layer.get_weights()] == order
+
+
+def test_a_failing_build_keeps_its_traceback_with_a_note():
+    class BadBuild(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], None))
+
+        def call(self, x):
+            return x @ self.w
+
+    with pytest.raises(ValueError) as info:
+        BadBuild(name="bad")(np.ones((2, 3), np.float32))
+    assert str(info.value) == (
+        "BadBuild 'bad': add_weight needs a fully known shape, got (3, None) for a weight"
+    )
+    assert info.value.__notes__ == ["raised in the build of BadBuild 'bad' for inputs (None, 3)"]
