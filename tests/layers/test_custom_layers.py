@@ -458,3 +458,15 @@ def test_a_failing_build_keeps_its_traceback_with_a_note():
         "BadBuild 'bad': add_weight needs a fully known shape, got (3, None) for a weight"
     )
     assert info.value.__notes__ == ["raised in the build of BadBuild 'bad' for inputs (None, 3)"]
+
+
+def test_a_model_with_custom_layers_saves_and_loads_with_custom_objects(tmp_path):
+    model = keras.Sequential([MyDense(4, activation="relu", input_shape=(3,)), NormDense(1)])
+    x = np.random.default_rng(6).normal(size=(5, 3)).astype(np.float32)
+    model.save(tmp_path / "custom.keras")
+    loaded = keras.models.load_model(
+        tmp_path / "custom.keras", custom_objects={"MyDense": MyDense, "NormDense": NormDense}
+    )
+    assert [type(layer).__name__ for layer in loaded.layers] == ["MyDense", "NormDense"]
+    assert loaded.layers[0].get_config()["activation"] == "relu"
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
