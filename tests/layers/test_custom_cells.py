@@ -311,3 +311,16 @@ def test_the_keras_ln_cell_compiles_to_the_work_of_the_pure_jax_cell():
         return jax.jit(jax.grad(loss)).lower(params).compile().cost_analysis()["flops"]
 
     assert flops(LNSimpleRNNCell(6)) == flops(_PureLNCell(6))
+
+
+def test_a_keras_style_cell_in_bidirectional():
+    x, _ = _series(3, 6)
+    bi = keras.layers.Bidirectional(keras.layers.RNN(LNSimpleRNNCell(4)))
+    y = np.asarray(bi(x))
+    assert y.shape == (3, 8) and bi.count_params() == 2 * (4 * (1 + 4 + 1) + 8)
+    one_way = keras.layers.RNN(LNSimpleRNNCell(4))
+    one_way(x)
+    one_way.params = bi.params["forward"]
+    np.testing.assert_allclose(y[:, :4], one_way(x), rtol=1e-5, atol=1e-6)
+    one_way.params = bi.params["backward"]
+    np.testing.assert_allclose(y[:, 4:], one_way(x[:, ::-1]), rtol=1e-5, atol=1e-6)
