@@ -133,7 +133,11 @@ class Model(LayeredModel):
         # as given (the plan's trees sort dict keys): a saved config keeps the key order
         self._given_structure = (inputs, outputs)
         self.name = name or unique_name("Functional")
-        self.layers: list[Layer] = list(self._plan.layers)
+        #: Every layer and operation once, in Keras's ``model.operations`` order (deepest
+        #: first, so the inputs lead); ``layers`` is that without the weightless
+        #: operations of keras.ops, as Keras's ``model.layers`` is.
+        self.operations: list[Layer] = graph.keras_operations(self._plan)
+        self.layers: list[Layer] = [op for op in self.operations if not graph.is_operation(op)]
         self.inputs: list[KerasTensor] = list(self._plan.inputs)
         self.outputs: list[KerasTensor] = list(self._plan.outputs)
         single_in, single_out = len(self.inputs) == 1, len(self.outputs) == 1
@@ -262,7 +266,7 @@ class Model(LayeredModel):
         for node in self._plan.nodes:
             calls.setdefault(id(node.layer), []).append(node)
         rows = []
-        for layer in self.layers:
+        for layer in self.operations:
             nodes = calls[id(layer)]
             if nodes[0].is_input:
                 shape = f"[{format_shape(nodes[0].outputs[0].shape)}]"

@@ -29,7 +29,15 @@ import jax
 from rnnlab.layers.base import Layer, format_shape
 from rnnlab.layers.symbolic import KerasTensor, Node, is_symbolic
 
-__all__ = ["Plan", "run", "structure_of", "trace"]
+__all__ = [
+    "Plan",
+    "is_operation",
+    "keras_layers",
+    "keras_operations",
+    "run",
+    "structure_of",
+    "trace",
+]
 
 
 # -- a model's graph -----------------------------------------------------------------------
@@ -132,6 +140,64 @@ def trace(inputs: Any, outputs: Any, where: str = "Model") -> Plan:
     return Plan(nodes, tuple(ins), tuple(outs), in_def, out_def, tuple(layers), node_index)
 
 
+# -- Keras's order of the graph's layers ---------------------------------------------------
+def keras_operations(plan: Any) -> list[Any]:
+    """The graph's layers (and operations) in Keras's ``model.operations`` order.
+
+    Keras walks depth-first from each output (``_build_map``), numbering each operation
+    when first met; a node's depth is one more than the deepest node it feeds, an
+    operation's the largest of its nodes'; operations are sorted deepest first, ties by
+    that number (``map_graph``). The ``.weights.h5`` folders count classes in this order.
+
+    Example:
+        >>> import rnnlab as keras
+        >>> a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(2,), name="b")
+        >>> s = keras.layers.Dense(2, name="s")(keras.layers.Dense(2, name="d")(b))
+        >>> m = keras.Model([a, b], keras.layers.Add(name="add")([a, s]))
+        >>> [op.name for op in keras_operations(m._plan)]
+        ['b', 'd', 'a', 's', 'add']
+    """
+    finished: set[int] = set()
+    visited: list[Node] = []  # inputs before outputs
+    first_seen: dict[int, int] = {}
+    ops: dict[int, Any] = {}
+
+    def visit(t: KerasTensor) -> None:
+        node = t.node
+        if id(node) in finished:
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        ops[id(node.layer)] = node.layer
+        if not node.is_input:
+            for parent in node.inputs:
+                visit(parent)
+        finished.add(id(node))
+        visited.append(node)
+
+    for t in plan.outputs:
+        visit(t)
+    node_depth: dict[int, int] = {}
+    op_depth: dict[int, int] = {}
+    for node in reversed(visited):
+        depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.layer), 0))
+        op_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for parent in node.inputs:
+            node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
+    order = sorted(ops, key=lambda k: (-op_depth[k], first_seen[k]))
+    return [ops[k] for k in order]
+
+
+def keras_layers(plan: Any) -> list[Layer]:
+    """:func:`keras_operations` without the operations: Keras's ``model.layers``."""
+    return [op for op in keras_operations(plan) if not is_operation(op)]
+
+
+def is_operation(op: Any) -> bool:
+    """Whether ``op`` is an operation of :mod:`rnnlab.ops` (no weights, no HDF5 group,
+    written with its Keras module and class), not a layer."""
+    return bool(getattr(op, "is_operation", False))
+
+
 def structure_of(plan: Plan, which: str) -> Any:
     """The model's inputs or outputs (``which``) in their given structure."""
     if which == "inputs":
@@ -176,7 +242,7 @@ def run(
         layer_mask = mask if layer.supports_masking else None
         layer_key = None if key is None or not training else jax.random.fold_in(key, i)
         y, new = layer.node_apply(
-            params[layer.name],
+            {} if is_operation(layer) else params[layer.name],
             x,
             kwargs,
             training=training,
