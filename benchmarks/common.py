@@ -249,3 +249,36 @@ def runner_main(run: Callable[[dict[str, Any]], dict[str, Any]], argv: Sequence[
     out.write(json.dumps(result) + "\n")
     out.flush()
     return 0 if result["ok"] else 1
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def run_child(
+    module: str, spec: dict[str, Any], env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run ``python -m <module> --run <spec>`` in a fresh interpreter from the repository
+    root and return the JSON object it prints last; a failed run stops the benchmark with
+    the end of its stderr."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", module, "--run", json.dumps(spec)]
+    proc = subprocess.run(
+        cmd, cwd=root, capture_output=True, text=True, env=env if env is not None else None
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"run {spec} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def write_result(out: Path, name: str, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` as ``<out>/<name>-latest.json`` through a temporary name, so a
+    reader never sees half a file; print and return the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{name}-latest.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    tmp.replace(target)
+    print(f"wrote {target}")
+    return target

@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import generate_time_series, median, peak_rss_mb
+from benchmarks.common import generate_time_series, median, peak_rss_mb, run_child, write_result
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,11 +88,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     env["RNNLAB_CPU_DEVICES"] = str(spec["devices"])
-    cmd = [sys.executable, "-m", "benchmarks.distribution", "--run", json.dumps(spec)]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"run {spec} failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.distribution", spec, env)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,7 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"device, {two['first_fit_s']:7.2f} s on 2 ({row['speedup_fit']:.2f}×); compiled "
             f"epoch {one['epoch_s']:.3f} s / {two['epoch_s']:.3f} s ({row['speedup_epoch']:.2f}×)"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
     payload = {
         "workload": "distribution",
         "model": "2x<kind>(units)+Dense(10), adam; DataParallel over RNNLAB_CPU_DEVICES=2",
@@ -147,11 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average": os.getloadavg(),
         "rows": rows,
     }
-    target = args.out / "distribution-latest.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(target)  # never a half-written file
-    print(f"wrote {target}")
+    write_result(args.out, "distribution", payload)
     return 0
 
 

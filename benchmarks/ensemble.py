@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import generate_time_series, median
+from benchmarks.common import generate_time_series, median, write_result
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({row['vs_one']:.2f}× K=1, {row['per_replica_s']:.2f} s per replica), "
             f"{row['epoch_s']:.3f} s per compiled epoch"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
     payload = {
         "workload": "ensemble",
         "model": "2xLSTM(20)+Dense(10), adam, batch 32",
@@ -122,11 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rows": rows,
     }
     suffix = "" if args.devices == 1 else f"-{args.devices}devices"
-    target = args.out / f"ensemble{suffix}-latest.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(target)  # never a half-written file
-    print(f"wrote {target}")
+    write_result(args.out, f"ensemble{suffix}", payload)
     return 0
 
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import generate_time_series, median
+from benchmarks.common import generate_time_series, median, run_child, write_result
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ("rnnlab", "keras-jax")
@@ -72,12 +71,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _one(spec: dict[str, Any]) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.functional", "--run", json.dumps(spec)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise SystemExit(f"run {spec} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.functional", spec, {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,7 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"rnnlab {custom} / {builtin}: {a['epoch_s'] / b['epoch_s']:.2f}× the time per "
                 "epoch (target ≤ 1.0, within noise)"
             )
-    args.out.mkdir(parents=True, exist_ok=True)
     payload = {
         "workload": "functional",
         "data": "chapter series, seq-to-seq next 10 values at 50 steps; adam, batch 32",
@@ -147,11 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "speedup_vs_keras_jax": ratios,
         "custom_vs_builtin": custom_vs_builtin,
     }
-    target = args.out / "functional-latest.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(target)  # never a half-written file
-    print(f"wrote {target}")
+    write_result(args.out, "functional", payload)
     return 0
 
 

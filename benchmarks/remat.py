@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import generate_time_series, median, peak_rss_mb
+from benchmarks.common import generate_time_series, median, peak_rss_mb, write_result
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,13 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{plain['epoch_s']:.3f} → {rem['epoch_s']:.3f} s/epoch, "
             f"peak RSS {plain['peak_rss_mb']:.0f} → {rem['peak_rss_mb']:.0f} MiB (plain → remat)"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
     payload = {"workload": "remat", "repeats": repeats, "epochs": args.epochs, "rows": rows}
-    target = args.out / "remat-latest.json"
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(target)  # never a half-written file
-    print(f"wrote {target}")
+    write_result(args.out, "remat", payload)
     return 0
 
 
