@@ -101,6 +101,7 @@ SPECS: dict[str, list[tuple[str, str, Any]]] = {
     "Bidirectional": _args("merge_mode", "layer", "backward_layer"),
     **{name: [] for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
     "Concatenate": _args("axis"),
+    "Dot": _args("axes", "normalize"),
     "Embedding": _args("input_dim", "output_dim", "embeddings_initializer")  # noqa: RUF005
     + [("embeddings_regularizer", FIXED, None), ("activity_regularizer", FIXED, None),
        ("embeddings_constraint", FIXED, None)] + _args("mask_zero")
@@ -119,7 +120,7 @@ CELL_SPECS: dict[str, list[tuple[str, str, Any]]] = {
 _BUILT = {"SimpleRNN", "LSTM", "GRU", "RNN", "Conv1D", "Dense", "BatchNormalization",
           "LayerNormalization", "RepeatVector", "Flatten", "TimeDistributed",
           "Bidirectional", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-          "Concatenate", "Embedding", "Attention", "AdditiveAttention"}  # fmt: skip
+          "Concatenate", "Dot", "Embedding", "Attention", "AdditiveAttention"}  # fmt: skip
 _TUPLES = {"kernel_size", "strides", "dilation_rate", "target_shape", "noise_shape"}
 #: Keys of old (tf.keras 2) configs that change nothing in rnnlab.
 _LEGACY_KEYS = ("implementation", "batch_size")

@@ -51,6 +51,7 @@ LAYERS: dict[str, type] = {
         "BatchNormalization",
         "Bidirectional",
         "Concatenate",
+        "Dot",
         "Conv1D",
         "Dense",
         "Dropout",

@@ -193,7 +193,7 @@ def test_unknown_layer_class_names_it_and_lists_what_rnnlab_has():
     assert str(err.value) == (
         "unknown layer class 'Conv2D': rnnlab has Activation, Add, AdditiveAttention, "
         "Attention, Average, BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense, "
-        "Dropout, Embedding, Flatten, GRU, InputLayer, LSTM, LayerNormalization, Masking, "
+        "Dot, Dropout, Embedding, Flatten, GRU, InputLayer, LSTM, LayerNormalization, Masking, "
         "Maximum, Minimum, Multiply, RNN, RepeatVector, Reshape, SimpleRNN, Subtract, "
         "TimeDistributed; "
         "for a class of your own, pass custom_objects={'Conv2D': Conv2D}"
