@@ -446,14 +446,7 @@ class TrainingMixin:
         x = as_float_array(x, "x", "predict")
         self.check_x(x, "x", "predict")
         n = x.shape[0]
-        if batch_size is None:
-            chunk = training.default_chunk(n, x.shape[1] if x.ndim > 2 else None)
-        else:
-            chunk = positive_int(batch_size, "batch_size", "predict")
-        dp = distribution.distribution()
-        params, put = self.params, None
-        if dp is not None:
-            chunk, params, put = _split_prediction(dp, chunk, params)
+        chunk, params, put = self._prediction_chunks(n, x, batch_size)
         steps, lead = (x.shape[1], self._time_padding(x)) if x.ndim == 3 else (0, 0)
         mask = None
         if lead:
@@ -474,6 +467,21 @@ class TrainingMixin:
             outputs.append(out)
         return np.concatenate(outputs)
 
+    def _prediction_chunks(
+        self, n: int, first: np.ndarray, batch_size: int | None
+    ) -> tuple[int, Any, Any]:
+        """``(chunk, params, put)`` for predicting ``n`` samples whose first input is
+        ``first``: the chunk size (the default for the shape, or ``batch_size``), and under
+        a distribution the params and the function that places each chunk on the devices."""
+        if batch_size is None:
+            chunk = training.default_chunk(n, first.shape[1] if first.ndim > 2 else None)
+        else:
+            chunk = positive_int(batch_size, "batch_size", "predict")
+        dp = distribution.distribution()
+        if dp is None:
+            return chunk, self.params, None
+        return _split_prediction(dp, chunk, self.params)
+
     def _predict_structured(self, x: Any, batch_size: int | None) -> Any:
         """:meth:`predict` of a model of several inputs or outputs: the same padded
         chunks (every input cut alike; no time padding), the outputs in the model's
@@ -481,15 +489,7 @@ class TrainingMixin:
         xs, args = structured.flat_arrays(x, self.input_names, "input", "x", "predict")
         n = structured.same_lengths(xs, args, "predict")
         self.check_inputs(xs, args, "predict")
-        if batch_size is None:
-            first = xs[0]
-            chunk = training.default_chunk(n, first.shape[1] if first.ndim > 2 else None)
-        else:
-            chunk = positive_int(batch_size, "batch_size", "predict")
-        dp = distribution.distribution()
-        params, put = self.params, None
-        if dp is not None:
-            chunk, params, put = _split_prediction(dp, chunk, params)
+        chunk, params, put = self._prediction_chunks(n, xs[0], batch_size)
         flat = structured.predict_chunks(self.predict_fn, params, xs, chunk, put)
         return jax.tree_util.tree_unflatten(self._plan.output_structure, flat)
 

@@ -124,15 +124,10 @@ def _walk(layer: Layer, top: Layer, path: str, prefix: tuple[str, ...], label: s
 
 
 def _saved_layers(model: Any) -> list[Layer]:
-    """``model.layers`` in the order Keras saves them: a functional model's in Keras's
-    ``model.layers`` order (by depth, :func:`~rnnlab.saving.functional_config.keras_layers`),
-    which names the folders (``dense``, ``dense_1``, ...), not rnnlab's order of first use."""
-    plan = getattr(model, "_plan", None)
-    if plan is None:
-        return list(model.layers)
-    from rnnlab.saving.functional_config import keras_layers
-
-    return keras_layers(plan)
+    """``model.layers`` in the order Keras saves them, which names the folders (``dense``,
+    ``dense_1``, ...): a functional model's ``layers`` are already in Keras's order (by
+    depth, :func:`rnnlab.models.graph.keras_layers`)."""
+    return list(model.layers)
 
 
 def layer_groups(model: Any) -> list[VarGroup]:
