@@ -2,10 +2,21 @@
 
 import os
 
-import jax
-import pytest
+# The suite compiles about two thousand small XLA programs and runs each for milliseconds,
+# so compilation is most of its time (68% of tests/test_models.py + test_remat.py, by
+# cProfile). XLA's CPU fusion emitters and LLVM's -O2 are what cost there: without them
+# tests/test_remat.py takes 18 s instead of 35 s and the whole suite 4 min 12 s instead of
+# 5 min 56 s (2 cores). They change how kernels are generated, not what they compute (the
+# same float32 operations; rounding may differ in the last place). Set before JAX starts,
+# and inherited by the tests' subprocesses; RNNLAB_TEST_XLA_DEFAULTS=1 keeps XLA's defaults.
+TEST_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false --xla_backend_optimization_level=0"
+if os.environ.get("RNNLAB_TEST_XLA_DEFAULTS") != "1":
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
 
-import rnnlab
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+import rnnlab  # noqa: E402
 
 # The Keras fixture generator runs with a Keras install of its own, never in the suite.
 collect_ignore_glob = ["fixtures/*"]

@@ -362,7 +362,8 @@ def test_initial_carry_gets_dtype_only_when_its_signature_takes_it(kind, kwargs)
     ys, _ = scan(cell, params, _x())
     assert cell.calls == [((B,), kwargs)]
     want, _ = scan(SimpleRNNCell(U), params, _x())
-    np.testing.assert_array_equal(ys, want)
+    # the plain step against the built-in cell's projected path: float32 rounding only
+    np.testing.assert_allclose(ys, want, rtol=1e-6, atol=1e-6)
 
 
 # --- weight order -------------------------------------------------------------------------------

@@ -30,7 +30,10 @@ RTOL, ATOL = 1e-4, 1e-5  # sums over the batch in another order: float32 roundin
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "RNNLAB_CPU_DEVICES")}
+    env = {k: v for k, v in os.environ.items() if k != "RNNLAB_CPU_DEVICES"}
+    # the suite's compile flags (tests/conftest.py) stay; a device count set by hand goes
+    flags = env.pop("XLA_FLAGS", "").split()
+    env["XLA_FLAGS"] = " ".join(f for f in flags if "device_count" not in f)
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
