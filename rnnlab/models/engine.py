@@ -57,10 +57,14 @@ class TrainingMixin:
         self,
         optimizer: Any = "rmsprop",
         loss: Any = None,
-        metrics: Any = None,
         loss_weights: Any = None,
+        metrics: Any = None,
     ) -> None:
         """Choose the optimizer, loss and metrics; builds the compiled training functions.
+
+        The arguments come in Keras 3's order, ``compile(optimizer, loss, loss_weights,
+        metrics)`` (tf.keras 2 had ``metrics`` third): a list of metric names given
+        third is refused with a message saying so, never taken as loss weights.
 
         Args:
             optimizer: a name (``"adam"``, ``"sgd"``, ``"rmsprop"``, …), an
@@ -84,6 +88,7 @@ class TrainingMixin:
         """
         if loss is None:
             raise ValueError("compile: loss is required, e.g. loss='mse'")
+        multi_output.check_loss_weights(loss_weights)
         opt = optimizers.get(optimizer)
         names = getattr(self, "target_names", None)
         if getattr(self, "structured_outputs", False):

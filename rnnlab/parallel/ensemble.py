@@ -172,16 +172,18 @@ class Ensemble:
         self,
         optimizer: Any = "rmsprop",
         loss: Any = None,
+        loss_weights: Any = None,
         metrics: Any = None,
+        *,
         learning_rate: float | Sequence[float] | None = None,
     ) -> None:
-        """``model.compile(optimizer, loss, metrics)`` for every replica.
+        """``model.compile(optimizer, loss, loss_weights, metrics)`` for every replica.
 
         Args:
             optimizer: as for ``model.compile`` (each replica gets its own copy), or a
                 list of K optimizers of one class that differ at most in their
                 learning rate (e.g. ``[Adam(1e-3), Adam(3e-3)]``).
-            loss / metrics: as for ``model.compile``.
+            loss / loss_weights / metrics: as for ``model.compile``.
             learning_rate: one rate for all, or a list of K rates (a sweep in one
                 program); overrides the optimizers' own rates.
 
@@ -195,7 +197,7 @@ class Ensemble:
         """
         opts = self._optimizers(optimizer, learning_rate)
         for model, opt in zip(self.models, opts, strict=True):
-            model.compile(optimizer=opt, loss=loss, metrics=metrics)
+            model.compile(optimizer=opt, loss=loss, loss_weights=loss_weights, metrics=metrics)
         self._compiled = True
         self._epoch_fn = self._epoch_key = None
 

@@ -297,6 +297,36 @@ def compile_outputs(
     )
 
 
+def check_loss_weights(loss_weights: Any) -> None:
+    """Refuse metrics given where Keras 3 takes ``loss_weights`` (its third positional
+    argument; tf.keras 2 took ``metrics`` there), before anything is built.
+
+    Example:
+        >>> check_loss_weights({"one": 1.0, "ten": 0.5})
+        >>> check_loss_weights(["mae"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: compile: loss_weights=['mae'] holds metrics, not numbers. ...
+    """
+    if loss_weights is None or is_number(loss_weights):
+        return
+    values = loss_weights.values() if isinstance(loss_weights, dict) else loss_weights
+    if not isinstance(values, str) and not callable(values):
+        try:
+            values = list(values)
+        except TypeError:
+            values = [values]
+    else:
+        values = [values]
+    flat = [v for entry in values for v in (entry if isinstance(entry, list | tuple) else [entry])]
+    if any(isinstance(v, str) or callable(v) for v in flat):
+        raise ValueError(
+            f"compile: loss_weights={loss_weights!r} holds metrics, not numbers. Keras 3's "
+            "order is compile(optimizer, loss, loss_weights, metrics): pass them by name, "
+            f"metrics={loss_weights!r}"
+        )
+
+
 def compile_one_output(
     names: list[str] | None, loss: Any, metrics: Any, loss_weights: Any
 ) -> tuple[PerSample, list[tuple[str, PerSample]], float]:

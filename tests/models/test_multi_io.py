@@ -494,6 +494,12 @@ BAD_COMPILE = {
         {"loss": {"one": None}},
         f"compile: loss={{'one': None}} gives no output of {NAMES_OUT} a loss",
     ),
+    "tf.keras 2's order": (
+        {"loss": "mse", "loss_weights": {"one": ["mae"], "ten": "mse"}},
+        "compile: loss_weights={'one': ['mae'], 'ten': 'mse'} holds metrics, not numbers. "
+        "Keras 3's order is compile(optimizer, loss, loss_weights, metrics): pass them by "
+        "name, metrics={'one': ['mae'], 'ten': 'mse'}",
+    ),
     "unknown metrics key": (
         {"loss": "mse", "metrics": {"on": ["mae"]}},
         "compile: metrics has the key 'on', which names no output of the model",
@@ -566,6 +572,26 @@ def test_single_output_loss_weight_scales_the_loss():
     want = 2.5 * np.mean((model.predict(x) - y) ** 2)
     np.testing.assert_allclose(model.evaluate(x, y), want, rtol=1e-6)
     assert model.trainer.compile_args["loss_weights"] == 2.5
+
+
+def test_compile_takes_keras_3s_positional_order():
+    # compile(optimizer, loss, loss_weights, metrics), as keras.Model.compile
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    model.compile("sgd", "mse", 0.5, ["mae"])
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    pred = model.predict(x)
+    loss, mae = model.evaluate(x, y)
+    np.testing.assert_allclose(loss, 0.5 * np.mean(pred**2), rtol=1e-6)
+    np.testing.assert_allclose(mae, np.mean(np.abs(pred)), rtol=1e-6)
+    # tf.keras 2's order (metrics third) is named as such, before anything is built
+    with pytest.raises(ValueError) as info:
+        model.compile("adam", "mse", ["mae"])
+    assert str(info.value) == (
+        "compile: loss_weights=['mae'] holds metrics, not numbers. Keras 3's order is "
+        "compile(optimizer, loss, loss_weights, metrics): pass them by name, metrics=['mae']"
+    )
+    assert model.optimizer.__class__.__name__ == "SGD"  # the earlier compile stands
 
 
 def test_two_inputs_one_output_trains_with_unprefixed_names(data):
