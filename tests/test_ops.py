@@ -113,6 +113,12 @@ CASES = [
     ("max", lambda a, b, p: K.max(a, axis=1), lambda a, b, p: a.max(1)),
     ("min", lambda a, b, p: K.min(a, axis=-1), lambda a, b, p: a.min(-1)),
     ("prod", lambda a, b, p: K.prod(p, axis=-1), lambda a, b, p: p.prod(-1)),
+    ("any", lambda a, b, p: K.any(a > 1.0, axis=-1), lambda a, b, p: (a > 1.0).any(-1)),
+    (
+        "all_keepdims",
+        lambda a, b, p: K.all(a > -1.0, axis=[1], keepdims=True),
+        lambda a, b, p: (a > -1.0).all(1, keepdims=True),
+    ),
     ("reshape", lambda a, b, p: K.reshape(a, (-1, 12)), lambda a, b, p: a.reshape(-1, 12)),
     ("transpose", lambda a, b, p: K.transpose(a, (0, 2, 1)), lambda a, b, p: a.transpose(0, 2, 1)),
     ("expand_dims", lambda a, b, p: K.expand_dims(a, 1), lambda a, b, p: a[:, None]),

@@ -25,12 +25,12 @@ import jax.numpy as jnp
 from rnnlab.ops.operation import call_op, define
 
 __all__ = [
-    "abs", "absolute", "add", "arange", "clip", "concatenate", "divide", "dot", "einsum", "equal",
-    "exp", "expand_dims", "floor_divide", "get_item", "greater", "greater_equal", "less",
-    "less_equal", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mod",
-    "multiply", "negative", "not_equal", "ones", "ones_like", "power", "prod", "reshape",
-    "split", "sqrt", "square", "squeeze", "stack", "subtract", "sum", "take", "tanh",
-    "transpose", "true_divide", "where", "zeros", "zeros_like",
+    "abs", "absolute", "add", "all", "any", "arange", "clip", "concatenate", "divide", "dot",
+    "einsum", "equal", "exp", "expand_dims", "floor_divide", "get_item", "greater", "greater_equal",
+    "less", "less_equal", "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mod",
+    "multiply", "negative", "not_equal", "ones", "ones_like", "power", "prod", "reshape", "split",
+    "sqrt", "square", "squeeze", "stack", "subtract", "sum", "take", "tanh", "transpose",
+    "true_divide", "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
 NUMPY = "keras.src.ops.numpy"
@@ -69,6 +69,9 @@ Sum = _op("Sum", jnp.sum, axis=None, keepdims=False)
 Max = _op("Max", jnp.max, axis=None, keepdims=False, initial=None)
 Min = _op("Min", jnp.min, axis=None, keepdims=False, initial=None)
 Prod = _op("Prod", jnp.prod, axis=None, keepdims=False, dtype=None)
+# Keras records a Masking layer's mask in a functional model as NotEqual then Any.
+Any_ = _op("Any", jnp.any, axis=None, keepdims=False)
+All = _op("All", jnp.all, axis=None, keepdims=False)
 Reshape = _op("Reshape", lambda x, newshape: jnp.reshape(x, newshape), newshape=None)
 Transpose = _op("Transpose", lambda x, axes: jnp.transpose(x, axes), axes=None)
 ExpandDims = _op("ExpandDims", jnp.expand_dims, axis=None)
@@ -262,6 +265,28 @@ def min(x: Tensor, axis: Any = None, keepdims: bool = False, initial: Any = None
 def prod(x: Tensor, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
     """Product over ``axis``."""
     return call_op(Prod, x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether any element over ``axis`` is true (non-zero); booleans.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> any(jnp.array([[0.0, 2.0], [0.0, 0.0]]), axis=-1).tolist()
+        [True, False]
+    """
+    return call_op(Any_, x, axis=axis, keepdims=keepdims)
+
+
+def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether every element over ``axis`` is true (non-zero); booleans.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> all(jnp.array([[1.0, 2.0], [0.0, 1.0]]), axis=-1).tolist()
+        [True, False]
+    """
+    return call_op(All, x, axis=axis, keepdims=keepdims)
 
 
 # -- shapes ----------------------------------------------------------------------------------

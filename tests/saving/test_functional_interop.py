@@ -107,6 +107,12 @@ KERAS_SIDE = textwrap.dedent(
     emb = L.Embedding(5, 4, mask_zero=True, name="emb")(tokens)  # its mask: a NotEqual op
     model = keras.Model(tokens, L.Dense(1, name="out")(L.GRU(3, name="gru")(emb)))
     save("embed_mask", model, rng.integers(0, 5, size=(4, 6)).astype("int32"))
+    series = keras.Input((6, 2), name="series")  # Masking's mask: NotEqual then Any ops
+    h = L.LSTM(3, return_sequences=True, name="lstm")(L.Masking(name="masking")(series))
+    model = keras.Model(series, L.Dense(1, name="out")(L.GRU(2, name="gru")(h)))
+    x = rng.normal(size=(3, 6, 2)).astype("float32")
+    x[0, -2:], x[1, 2], x[2, :] = 0.0, 0.0, 0.0  # padding at the end, inside, everywhere
+    save("masking", model, x)
     print(json.dumps(out))
     """
 )
@@ -235,10 +241,11 @@ def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results,
         assert strip_ids(result["compile_config"]) == written
 
 
-@pytest.mark.parametrize("name", ["enc_dec", "embed_mask"])
+@pytest.mark.parametrize("name", ["enc_dec", "embed_mask", "masking"])
 def test_keras_written_functional_file_loads_in_rnnlab_and_predicts_the_same(keras_results, name):
-    """Keras's own initial_state= / return_state / Bidirectional-states nodes, and the
-    NotEqual operation Keras records for an Embedding's mask_zero mask."""
+    """Keras's own initial_state= / return_state / Bidirectional-states nodes, the
+    NotEqual operation Keras records for an Embedding's mask_zero mask, and the NotEqual
+    and Any operations it records for a Masking layer's."""
     made = keras_results[0] / "from_keras"
     model = load_model(made / f"{name}.keras")
     x = dict(np.load(made / f"{name}_x.npz"))
