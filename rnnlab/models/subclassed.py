@@ -74,11 +74,15 @@ class SubclassedModel:
 
     @property
     def layers(self) -> list[Layer]:
-        """The layers, once each, in attribute order (the ones ``call`` uses, once built)."""
+        """The layers, once each, in the order they were assigned (Keras's order, which
+        orders ``get_weights`` and the saved weights); once built, the ones ``call`` uses."""
+        tracked = list(tracked_sublayers(self).values())
         if self._built:
-            found = [sub for sub, _ in self._keras_sublayers.values()]
+            used = [sub for sub, _ in self._keras_sublayers.values()]
+            ids = {id(layer) for layer in used}
+            found = [layer for layer in tracked if id(layer) in ids] + used
         else:
-            found = list(tracked_sublayers(self).values())
+            found = tracked
         return list({id(layer): layer for layer in found}.values())
 
     input_names = None  # one input, one output: the engine's plain path

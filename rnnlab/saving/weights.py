@@ -43,6 +43,7 @@ from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from rnnlab.layers.time_distributed import TimeDistributed
 from rnnlab.optimizers import get_learning_rate
 from rnnlab.saving import optimizer_vars as ov
+from rnnlab.saving.attribute_walk import is_subclassed, keras_folders
 from rnnlab.saving.safe_h5 import SafeH5, Source, open_h5
 
 __all__ = [
@@ -130,6 +131,20 @@ def _saved_layers(model: Any) -> list[Layer]:
     return list(model.layers)
 
 
+def _layer_folders(model: Any) -> list[tuple[Layer, str]]:
+    """Each layer's folder: ``layers/<snake_case class>[_n]`` for a Sequential or
+    functional model; a subclassed model's by Keras's attribute walk."""
+    if is_subclassed(model):
+        return keras_folders(model)
+    used: dict[str, int] = {}
+    out = []
+    for layer in _saved_layers(model):
+        base = snake_case(type(layer).__name__)
+        used[base] = used.get(base, -1) + 1  # saving_lib._get_unique_name
+        out.append((layer, f"layers/{base}" + (f"_{used[base]}" if used[base] else "")))
+    return out
+
+
 def layer_groups(model: Any) -> list[VarGroup]:
     """Every ``vars`` group of ``model``'s layers, in ``model.layers`` order (forward
     before backward inside a ``Bidirectional``, as Keras orders the weights).
@@ -141,17 +156,13 @@ def layer_groups(model: Any) -> list[VarGroup]:
         >>> [g.path for g in layer_groups(m)]
         ['layers/dense/vars', 'layers/dense_1/vars']
     """
-    used: dict[str, int] = {}
     groups: list[VarGroup] = []
-    for layer in _saved_layers(model):
-        base = snake_case(type(layer).__name__)
-        if base in used:  # saving_lib._get_unique_name
-            used[base] += 1
-            folder = f"{base}_{used[base]}"
-        else:
-            used[base] = 0
-            folder = base
-        walked = list(_walk(layer, layer, f"layers/{folder}", (layer.name,), ""))
+    weighted = {id(layer) for layer in model.layers}
+    for layer, folder in _layer_folders(model):
+        if id(layer) not in weighted:  # a subclassed model's layer call never used
+            groups.append(VarGroup(f"{folder}/vars", layer.name, layer, None, (layer.name,)))
+            continue
+        walked = list(_walk(layer, layer, folder, (layer.name,), ""))
         # Keras's weights order: forward then backward (the folders sort the other way).
         groups += sorted(walked, key=lambda g: g.prefix[1:] != ("forward",))
     return groups
@@ -323,7 +334,13 @@ def _plan_layers(h5: SafeH5, model: Any, groups: list[VarGroup], name: str) -> d
                     f"{tuple(stored.shape)} in {name!r}"
                 )
             new[path] = np.asarray(stored, np.float32)
-    extra = sorted(p for p in present if p.startswith("layers/") and p not in consumed)
+    # (a subclassed model's layers also live in folders named after its attributes)
+    layer_paths = (
+        (lambda p: not p.startswith(("optimizer/", EXACT_GROUP)))
+        if is_subclassed(model)
+        else (lambda p: p.startswith("layers/"))
+    )
+    extra = sorted(p for p in present if layer_paths(p) and p not in consumed)
     if extra:
         layers = ", ".join(f"{layer.name} ({type(layer).__name__})" for layer in model.layers)
         raise ValueError(

@@ -185,3 +185,70 @@ def test_custom_cells_and_layers_inside_a_subclassed_model():
         "simple_rnn_cell/kernel",
         "simple_rnn_cell/recurrent_kernel",
     ]
+
+
+class SubWalk(keras.Model):
+    """The fixture generator's SubWalk: layers assigned in another order than call uses
+    them, attributes sorting before and after ``layers``, a private one, a list, a dict and
+    a layer never called."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.zz = keras.layers.Dense(3)
+        self._private = keras.layers.Dense(3)
+        self.alpha = keras.layers.Dense(3, activation="tanh")
+        self.blocks = [keras.layers.Dense(3), keras.layers.Dense(2)]
+        self.mapping = {"b": keras.layers.Dense(2), "a": keras.layers.Dense(2)}
+        self.spare = keras.layers.Dense(5)  # never called
+        self.encoder = keras.layers.GRU(4)
+        self.zed = keras.layers.Dense(1)
+
+    def call(self, inputs, training=None):
+        h = self.alpha(self._private(self.zz(self.encoder(inputs))))
+        for block in self.blocks:
+            h = block(h)
+        return self.zed(self.mapping["a"](self.mapping["b"](h)))
+
+
+def _h5_listing(path):
+    """The fixture generator's h5_listing (path, shape, dtype, group attrs), rnnlab's own
+    exact-optimizer group left out."""
+    lines = []
+
+    def visit(name, obj):
+        if name.startswith("rnnlab_optax"):
+            return
+        if isinstance(obj, h5py.Dataset):
+            lines.append(f"{name}  dataset shape={list(obj.shape)} dtype={obj.dtype}")
+        else:
+            attrs = {k: str(v) for k, v in obj.attrs.items()}
+            lines.append(f"{name}/  group" + (f" attrs={attrs}" if attrs else ""))
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return lines
+
+
+def test_keras_weights_file_of_a_subclassed_model_loads_and_is_written_alike(fresh_names, tmp_path):
+    # Keras saves a subclassed model's layers by its attribute walk (alpha/, blocks/dense,
+    # encoder/cell, layers/dense_5 ...) and their variables in assignment order
+    keras_file = FIXTURES / "sub_walk.weights.h5"
+    x = np.load(FIXTURES / "sub_walk_x.npy")
+    model = SubWalk()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.zeros((4, 1), np.float32), epochs=1, verbose=0)  # an optimizer state
+    assert [layer.name for layer in model.layers] == [
+        f"dense{s}" for s in ("", "_1", "_2", "_3", "_4", "_5", "_6")
+    ] + ["gru", "dense_8"]  # Keras's order, without the never-called dense_7
+    model.load_weights(keras_file)
+    np.testing.assert_allclose(model.predict(x), np.load(FIXTURES / "sub_walk_y.npy"), atol=1e-6)
+    assert int(model.optimizer.iterations) == 2  # Keras's one epoch of two steps
+    ours = tmp_path / "ours.weights.h5"
+    model.save_weights(ours)
+    want = (FIXTURES / "sub_walk.weights_h5paths.txt").read_text().splitlines()
+    assert _h5_listing(ours) == want
+    with h5py.File(ours, "r") as a, h5py.File(keras_file, "r") as b:
+        for line in want:
+            path = line.split("  ")[0]
+            if "dataset" in line:
+                np.testing.assert_allclose(a[path][()], b[path][()], rtol=1e-6, err_msg=path)
