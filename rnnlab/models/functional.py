@@ -34,6 +34,7 @@ from rnnlab.callbacks import History
 from rnnlab.layers.base import Layer, Shape, format_shape
 from rnnlab.layers.symbolic import KerasTensor, has_symbolic, is_symbolic
 from rnnlab.models import graph
+from rnnlab.models.as_layer import ModelAsLayer
 from rnnlab.models.layered import LayeredModel
 from rnnlab.models.summary import format_functional_summary
 from rnnlab.training.trainer import Trainer
@@ -89,8 +90,11 @@ def _flat_inputs(plan: graph.Plan, x: Any) -> list[Any]:
     return list(x)
 
 
-class Model(LayeredModel):
+class Model(ModelAsLayer, LayeredModel):
     """A model from its input and output tensors (Keras's functional ``Model``).
+
+    A built model is also a layer: call it on symbolic tensors inside another model, or
+    put it in a ``Sequential`` (:mod:`rnnlab.models.as_layer`).
 
     Args:
         inputs: a :func:`~rnnlab.layers.Input` tensor, or a list or dict of them.
@@ -105,6 +109,9 @@ class Model(LayeredModel):
 
     Shapes: ``(batch, *input shape)`` → ``(batch, *output shape)`` per input/output.
     """
+
+    #: The type column of another model's summary row for this one, as Keras's.
+    summary_type = "Functional"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # ``class M(keras.Model)`` defining ``call``: a subclassed model (built on first
@@ -189,7 +196,13 @@ class Model(LayeredModel):
         return functools.partial(forward_graph, self._plan)
 
     def apply(
-        self, params: Any, x: Any, *, training: bool = False, key: jax.Array | None = None
+        self,
+        params: Any,
+        x: Any,
+        *,
+        training: bool = False,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
     ) -> Any:
         """Pure forward pass, jittable and differentiable: inputs in the model's input
         structure (an array; a list, or a dict keyed by input name) → outputs in its
@@ -203,7 +216,7 @@ class Model(LayeredModel):
             >>> m.apply(m.params, {"a": jnp.ones((4, 2)), "b": jnp.zeros((4, 3))}).shape
             (4, 5)
         """
-        return self.forward(params, x, training=training, key=key)[0]
+        return self.forward(params, x, training=training, key=key, mask=mask)[0]
 
     @property
     def structured_outputs(self) -> bool:
@@ -231,7 +244,6 @@ class Model(LayeredModel):
                 f"{where}: model {self.name!r} has {len(self.inputs)} inputs "
                 f"{self.input_names}, got {len(xs)} arrays"
             )
-        shapes: dict[int, Shape] = {}
         for t, x, arg in zip(self.inputs, xs, args, strict=True):
             want = t.shape
             ok = len(x.shape) == len(want) and all(
@@ -242,7 +254,14 @@ class Model(LayeredModel):
                     f"{where}: {arg} has shape {x.shape}, but the model's input "
                     f"{t.node.layer.name!r} expects {format_shape(want)}"
                 )
-            shapes[id(t)] = (x.shape[0], *x.shape[1:])
+        return self.propagate_shapes([tuple(x.shape) for x in xs])
+
+    def propagate_shapes(self, input_shapes: list[Shape]) -> list[Shape]:
+        """Every output's shape for inputs of ``input_shapes`` (one per input, batch axis
+        first; ``None`` where unknown), from the layers' own shape rules."""
+        shapes: dict[int, Shape] = {
+            id(t): tuple(s) for t, s in zip(self.inputs, input_shapes, strict=True)
+        }
 
         def concrete(tree: Any) -> Any:  # each tensor of a call as its concrete shape
             return jax.tree_util.tree_map(
@@ -282,7 +301,12 @@ class Model(LayeredModel):
                 for t in node.inputs
             ]
             rows.append(
-                (f"{layer.name} ({type(layer).__name__})", shape, layer.count_params(), inbound)
+                (
+                    f"{layer.name} ({getattr(layer, 'summary_type', type(layer).__name__)})",
+                    shape,
+                    layer.count_params(),
+                    inbound,
+                )
             )
         trainable = sum(layer.count_trainable_params() for layer in self.layers)
         text = format_functional_summary(
@@ -327,11 +351,10 @@ class Model(LayeredModel):
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """Eager forward pass on arrays (Keras's ``model(x)``)."""
-        if has_symbolic(x):
-            raise NotImplementedError(
-                f"model {self.name!r} called on symbolic tensors: nesting a functional "
-                "model inside another is not supported yet; call its layers instead"
-            )
+        if has_symbolic(x):  # a layer of another functional model
+            from rnnlab.layers.symbolic import symbolic_call
+
+            return symbolic_call(self, x)
         x = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), x)
         key = self.next_key() if training else None
         return self.apply(self.params, x, training=training, key=key)

@@ -88,15 +88,21 @@ class LayeredModel(TrainingMixin):
     def trainable_labels(self) -> dict[str, dict[str, str]]:
         """``"train"`` or ``"freeze"`` for every weight, in the shape of :attr:`params`."""
         params = self.built_params("trainable_labels")
-        return {
-            layer.name: {
-                name: "train"
-                if layer.trainable and name not in layer.non_trainable_names
-                else "freeze"
-                for name in params[layer.name]
-            }
-            for layer in self.layers
-        }
+        frozen = not getattr(self, "trainable", True)
+        labels: dict[str, Any] = {}
+        for layer in self.layers:
+            if hasattr(layer, "trainable_labels"):  # a model used as a layer
+                labels[layer.name] = layer.trainable_labels()
+            else:
+                labels[layer.name] = {
+                    name: "train"
+                    if layer.trainable and name not in layer.non_trainable_names
+                    else "freeze"
+                    for name in params[layer.name]
+                }
+        if frozen:
+            return jax.tree.map(lambda _: "freeze", labels)
+        return labels
 
     def count_params(self) -> int:
         """Total number of scalar parameters."""

@@ -30,7 +30,8 @@ import numpy as np
 from rnnlab import training
 from rnnlab.callbacks import History
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.layers.symbolic import KerasTensor
+from rnnlab.layers.symbolic import KerasTensor, has_symbolic, symbolic_call
+from rnnlab.models.as_layer import ModelAsLayer, is_model_layer
 from rnnlab.models.layered import LayeredModel
 from rnnlab.models.summary import format_summary
 from rnnlab.training.trainer import Trainer
@@ -76,6 +77,15 @@ def forward_layers(
     return x, mask, updates
 
 
+def _build_layer(layer: Any, shape: Shape, next_key: Any) -> tuple[Shape, Any]:
+    """``(output shape, params)`` of ``layer`` built for inputs of ``shape``: a new
+    layer's fresh weights, or a model used as a layer's own."""
+    if is_model_layer(layer):
+        return layer.compute_output_shape(shape), layer.init_params(None, shape)
+    out = layer.build(shape)
+    return out, layer.init_params(next_key(), shape)
+
+
 def load_model(
     filepath: Any,
     custom_objects: dict[str, Any] | None = None,
@@ -98,8 +108,9 @@ def load_model(
     )
 
 
-class Sequential(LayeredModel):
-    """A linear stack of layers.
+class Sequential(ModelAsLayer, LayeredModel):
+    """A linear stack of layers (a built model among them is one layer, and a built
+    Sequential is a layer of other models: :mod:`rnnlab.models.as_layer`).
 
     Args:
         layers: layers to add in order.
@@ -147,7 +158,7 @@ class Sequential(LayeredModel):
         """
         if isinstance(layer, KerasTensor) and layer.node is not None and layer.node.is_input:
             layer = layer.node.layer  # keras.Input(shape): declares the input shape
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, Layer) and not is_model_layer(layer):
             raise TypeError(f"Sequential.add: expected an rnnlab layer, got {layer!r}")
         if getattr(layer, "is_input_layer", False):
             # Input(shape=...) only declares the input shape, as in Keras.
@@ -169,8 +180,8 @@ class Sequential(LayeredModel):
             raise ValueError(layer.single_output_error)
         if self._built:
             # Build first: a layer that does not fit leaves the model as it was.
-            output_shape = layer.build(self.output_shape)
-            layer.params = layer.init_params(self.next_key(), layer.input_shape)
+            output_shape, params = _build_layer(layer, self.output_shape, self.next_key)
+            layer.params = params
             self.output_shape = output_shape
         self.layers.append(layer)
         if not self._built and len(self.layers) == 1:
@@ -198,9 +209,7 @@ class Sequential(LayeredModel):
         params = {}
         input_shape = shape
         for layer in self.layers:
-            in_shape = shape
-            shape = layer.build(in_shape)
-            params[layer.name] = layer.init_params(self.next_key(), in_shape)
+            shape, params[layer.name] = _build_layer(layer, shape, self.next_key)
         # Every layer built: only now do the weights go to the layers.
         for layer in self.layers:
             layer.params = params[layer.name]
@@ -266,7 +275,13 @@ class Sequential(LayeredModel):
         return functools.partial(forward_layers, self.layers)
 
     def apply(
-        self, params: Any, x: jax.Array, *, training: bool = False, key: jax.Array | None = None
+        self,
+        params: Any,
+        x: jax.Array,
+        *,
+        training: bool = False,
+        key: jax.Array | None = None,
+        mask: jax.Array | None = None,
     ) -> jax.Array:
         """Pure forward pass: ``(batch, ...) -> (batch, ...)``; jittable and differentiable.
 
@@ -276,7 +291,15 @@ class Sequential(LayeredModel):
             >>> jax.jit(m.apply)(m.params, jnp.ones((4, 3))).shape
             (4, 2)
         """
-        return self.forward(params, x, training=training, key=key)[0]
+        return self.forward(params, x, training=training, key=key, mask=mask)[0]
+
+    def propagate_shapes(self, input_shapes: list[Shape]) -> list[Shape]:
+        """The output's shape (in a list of one) for an input of ``input_shapes[0]``."""
+        (shape,) = input_shapes
+        for layer in self.layers:
+            layer.check_input_shape(shape)
+            shape = layer.compute_output_shape(shape)
+        return [shape]
 
     # -- Keras face ---------------------------------------------------------------------
     def summary(self, print_fn: Any = None) -> None:
@@ -284,7 +307,7 @@ class Sequential(LayeredModel):
         self.built_params("summary")
         rows = [
             (
-                f"{layer.name} ({type(layer).__name__})",
+                f"{layer.name} ({getattr(layer, 'summary_type', type(layer).__name__)})",
                 format_shape(layer.output_shape),
                 layer.count_params(),
             )
@@ -301,7 +324,11 @@ class Sequential(LayeredModel):
         return self.forward(params, x, mask=mask)[0]
 
     def __call__(self, x: Any, training: bool = False) -> jax.Array:
-        """Eager forward pass on an array (Keras's ``model(x)``)."""
+        """Eager forward pass on an array (Keras's ``model(x)``); on symbolic tensors, a
+        call as a layer of a functional model."""
+        if has_symbolic(x):
+            self._require_built()
+            return symbolic_call(self, x)
         self.built_params("call")
         return self.apply(self.params, jnp.asarray(x, jnp.float32), training=training)
 

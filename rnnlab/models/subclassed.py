@@ -85,6 +85,7 @@ class SubclassedModel:
             found = tracked
         return list({id(layer): layer for layer in found}.values())
 
+    is_model_layer = False  # not (yet) usable as a layer of another model
     input_names = None  # one input, one output: the engine's plain path
     target_names = None
     structured_outputs = False

@@ -109,12 +109,18 @@ def _all_finite(tree: Any) -> jax.Array:
 
 
 def _merge(params: dict, updates: dict) -> dict:
-    """Copy of ``params`` with the non-trainable ``updates`` (``{layer: {name: value}}``)."""
+    """Copy of ``params`` with the non-trainable ``updates`` (``{layer: {name: value}}``;
+    a model used as a layer nests its own layers' updates one level deeper)."""
     if not updates:
         return params
     merged = dict(params)
-    for layer, values in updates.items():
-        merged[layer] = {**params[layer], **values}
+    for name, values in updates.items():
+        old = params[name]
+        merged[name] = (
+            _merge(old, values)
+            if isinstance(values, dict) and any(isinstance(v, dict) for v in values.values())
+            else {**old, **values}
+        )
     return merged
 
 

@@ -143,7 +143,7 @@ def _from_process_0(state: TrainState) -> TrainState:
 
 def frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
     """``tx`` on trainable weights, no update on frozen ones (``optax.multi_transform``)."""
-    if any(v == "freeze" for layer in labels.values() for v in layer.values()):
+    if "freeze" in jax.tree.leaves(labels):  # (a model used as a layer nests its labels)
         return optax.multi_transform({"train": tx, "freeze": optax.set_to_zero()}, labels)
     return tx
 
