@@ -6,7 +6,8 @@
 model's own, so training either trains both. Its entry in the outer ``params`` is the
 inner model's whole ``{layer: {weight: array}}`` tree; its forward pass is the inner
 model's pure ``forward``. A mask given to it reaches its layers; the mask of its
-output is not passed on.
+output is not passed on. In files it is Keras's nested entry (its own config as a
+layer's, its weights under ``layers/functional/layers/...``: rnnlab.saving).
 
 :class:`ModelAsLayer` gives ``Sequential`` and the functional ``Model`` the methods a
 layer has (rnnlab.layers.base.Layer) in terms of the model's own.

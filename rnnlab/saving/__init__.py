@@ -29,27 +29,9 @@ __all__ = ["load_model", "load_weights", "save_model", "save_weights"]
 PathLike = str | os.PathLike[str]
 
 
-def _refuse_nested(model: Any, what: str) -> None:
-    """Keras's files of a model holding another model as a layer are not written or read
-    yet: say so before anything is written."""
-    inner = [
-        layer.name
-        for layer in getattr(model, "layers", [])
-        if getattr(layer, "is_model_layer", False)
-    ]
-    if inner:
-        raise NotImplementedError(
-            f"{what}: model {model.name!r} holds the model {inner[0]!r} as a layer; Keras's "
-            "files of nested models are not supported yet. Save the inner and outer parts "
-            "as models of their own, or build the outer model from the inner one's layers"
-        )
-
-
 def save_model(model: Any, filepath: PathLike, overwrite: bool = True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file (atomically). See ``Sequential.save``."""
     from rnnlab.saving.keras_file import save_model as save
-
-    _refuse_nested(model, "save")
 
     save(model, filepath, overwrite=overwrite)
 
@@ -70,7 +52,6 @@ def save_weights(model: Any, filepath: PathLike, overwrite: bool = True) -> None
     """Write ``model``'s weights as a Keras 3 ``.weights.h5`` file (atomically)."""
     from rnnlab.saving.weights_file import save_weights as save
 
-    _refuse_nested(model, "save_weights")
     save(model, filepath, overwrite=overwrite)
 
 
@@ -78,5 +59,4 @@ def load_weights(model: Any, filepath: PathLike) -> None:
     """Read weights into ``model`` from ``.weights.h5``, ``.keras`` or legacy ``.h5``."""
     from rnnlab.saving.weights_file import load_weights as load
 
-    _refuse_nested(model, "load_weights")
     load(model, filepath)

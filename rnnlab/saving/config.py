@@ -218,6 +218,10 @@ def layer_to_keras(layer: Any, inner_of: type | None = None) -> dict[str, Any]:
         >>> layer_to_keras(L.Dense(2, name="d"))["config"]["activation"]
         'linear'
     """
+    if getattr(layer, "is_model_layer", False):  # a model used as a layer: its own config
+        entry = model_to_keras(layer)
+        entry["compile_config"] = {}
+        return entry
     name = type(layer).__name__
     refuse_unsaveable(layer)
     if LAYERS.get(name) is not type(layer) or name == "InputLayer":
@@ -376,6 +380,12 @@ def layer_from_keras(config: Any, custom_objects: dict[str, Any] | None = None) 
     """
     co = custom_objects or {}
     name = _class_name(config, "layer")
+    if name in ("Functional", "Sequential"):  # a model used as a layer, built
+        try:
+            return model_from_keras(config, co)
+        except ConfigError as e:
+            inner_name = (config.get("config") or {}).get("name", "?")
+            raise ConfigError(f"the {name} model {inner_name!r} used as a layer: {e}") from None
     cls = layer_class(name, co, config.get("registered_name"))
     inner = config.get("config") or {}
     what = f"layer {inner.get('name', '?')!r} ({name})"

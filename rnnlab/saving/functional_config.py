@@ -48,6 +48,7 @@ __all__ = [
 _CALL_DEFAULTS: dict[str, dict[str, Any]] = {
     **{name: {"training": False, "mask": None} for name in ("SimpleRNN", "LSTM", "GRU", "RNN")},
     **{name: {"mask": None} for name in ("Bidirectional", "TimeDistributed", "BatchNormalization")},
+    **{name: {"mask": None} for name in ("Functional", "Sequential")},  # models as layers
     "Dropout": {"training": False},
 }
 _RNNS = ("SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional")
@@ -95,7 +96,8 @@ def _node_to_keras(node: Node, plan: Any) -> dict[str, Any]:
     if node.kwargs:
         kwargs = value_to_keras(node.kwargs, plan, what)
     else:
-        kwargs = dict(_CALL_DEFAULTS.get(type(node.layer).__name__, {}))
+        kind = getattr(node.layer, "summary_type", type(node.layer).__name__)
+        kwargs = dict(_CALL_DEFAULTS.get(kind, {}))
     return {"args": value_to_keras(args, plan, what), "kwargs": kwargs}
 
 
@@ -159,7 +161,7 @@ def functional_to_keras(model: Any, compile_config: dict[str, Any] | None = None
             entry = _input_to_keras(op)
         else:
             entry = layer_to_keras(op)
-            if "build_config" in entry:
+            if "build_config" in entry and not getattr(op, "is_model_layer", False):
                 entry["build_config"] = _build_config(op, calls[0])
         entry["name"] = op.name
         entry["inbound_nodes"] = [_node_to_keras(n, plan) for n in calls if not n.is_input]

@@ -159,10 +159,10 @@ def layer_class(name: str, custom_objects: dict[str, Any], registered: Any = Non
     refuse_code(name)
     if name in LAYERS and registered in (None, name):
         return LAYERS[name]
-    if name in ("Functional", "Model", "Sequential"):
+    if name == "Model":  # (nested Functional and Sequential entries never get here)
         raise ConfigError(
-            f"a {name} model used as a layer: rnnlab does not nest models inside models; "
-            "rebuild the model with the inner model's layers"
+            "a Model used as a layer that is neither Functional nor Sequential (a "
+            "subclassed model): rnnlab cannot load it from a file; build it in code"
         )
     raise _unknown("layer", name if registered in (None, name) else str(registered), list(LAYERS))
 

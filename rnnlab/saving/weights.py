@@ -107,11 +107,17 @@ def _cell_name(layer: RNN) -> str:
 
 
 def _walk(layer: Layer, top: Layer, path: str, prefix: tuple[str, ...], label: str):
-    if isinstance(layer, Bidirectional):
+    if getattr(layer, "is_model_layer", False):  # a model used as a layer: its own layout
         yield VarGroup(f"{path}/vars", layer.name, top, None, prefix)
-        for attr, key, inner in (
-            ("backward_layer", "backward", layer.backward_layer),
+        for inner, folder in _layer_folders(layer):
+            yield from _walk(
+                inner, top, f"{path}/{folder}", (*prefix, inner.name), f"{label}{inner.name}/"
+            )
+    elif isinstance(layer, Bidirectional):
+        yield VarGroup(f"{path}/vars", layer.name, top, None, prefix)
+        for attr, key, inner in (  # Keras's weights order: forward, then backward
             ("forward_layer", "forward", layer.forward_layer),
+            ("backward_layer", "backward", layer.backward_layer),
         ):
             yield from _walk(inner, top, f"{path}/{attr}", (*prefix, key), f"{inner.name}/")
     elif isinstance(layer, TimeDistributed):
@@ -139,7 +145,7 @@ def _layer_folders(model: Any) -> list[tuple[Layer, str]]:
     used: dict[str, int] = {}
     out = []
     for layer in _saved_layers(model):
-        base = snake_case(type(layer).__name__)
+        base = snake_case(getattr(layer, "summary_type", type(layer).__name__))
         used[base] = used.get(base, -1) + 1  # saving_lib._get_unique_name
         out.append((layer, f"layers/{base}" + (f"_{used[base]}" if used[base] else "")))
     return out
@@ -162,9 +168,7 @@ def layer_groups(model: Any) -> list[VarGroup]:
         if id(layer) not in weighted:  # a subclassed model's layer call never used
             groups.append(VarGroup(f"{folder}/vars", layer.name, layer, None, (layer.name,)))
             continue
-        walked = list(_walk(layer, layer, folder, (layer.name,), ""))
-        # Keras's weights order: forward then backward (the folders sort the other way).
-        groups += sorted(walked, key=lambda g: g.prefix[1:] != ("forward",))
+        groups += _walk(layer, layer, folder, (layer.name,), "")
     return groups
 
 

@@ -135,17 +135,18 @@ def test_bad_uses_are_named(fresh_names):
     )
 
 
-def test_files_of_nested_models_are_refused_before_writing(fresh_names, tmp_path):
+def test_nested_model_files_round_trip(fresh_names, tmp_path):
+    # (Keras reads and writes the same files: tests/saving/test_functional_interop.py)
     _, nested, _ = nested_and_flat()
-    for call, what in (
-        (lambda: nested.save(tmp_path / "m.keras"), "save"),
-        (lambda: nested.save_weights(tmp_path / "m.weights.h5"), "save_weights"),
-        (lambda: nested.load_weights(tmp_path / "m.weights.h5"), "load_weights"),
-    ):
-        with pytest.raises(NotImplementedError) as info:
-            call()
-        assert str(info.value).startswith(
-            f"{what}: model 'outer' holds the model 'enc' as a layer; Keras's files of "
-            "nested models are not supported yet."
-        )
-    assert list(tmp_path.iterdir()) == []
+    nested.compile(optimizer="adam", loss="mse")
+    nested.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+    nested.save(tmp_path / "m.keras")
+    nested.save_weights(tmp_path / "m.weights.h5")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert [type(layer).__name__ for layer in loaded.layers] == ["InputLayer", "Model", "Dense"]
+    assert int(loaded.optimizer.iterations) == 2
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), nested.predict(X, verbose=0))
+    _, fresh, _ = nested_and_flat()  # other weights, the same architecture
+    fresh.load_weights(tmp_path / "m.weights.h5")
+    for a, b in zip(fresh.get_weights(), nested.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -88,11 +88,23 @@ def toolbox():
     return keras.Model(x, [shaped, again, conv], name="toolbox")
 
 
+def nested():
+    """Models as layers: a functional encoder (GRU, BatchNormalization, LSTM) and a
+    Sequential head, each called on two inputs (shared weights)."""
+    inp = keras.Input((6, 2), name="enc_in")
+    h = L.BatchNormalization(name="enc_bn")(L.GRU(4, return_sequences=True, name="enc_gru")(inp))
+    enc = keras.Model(inp, L.LSTM(3, name="enc_lstm")(h), name="enc")
+    head = keras.Sequential([keras.Input((3,)), L.Dense(2, name="head_d")], name="head")
+    a, b = keras.Input((6, 2), name="a"), keras.Input((6, 2), name="b")
+    diff = L.Subtract(name="diff")([head(enc(a)), head(enc(b))])
+    return keras.Model([a, b], diff, name="nested")
+
+
 @pytest.fixture(scope="session")
 def graphs():
     """The builders: ``graphs.func_lstm()``, ``graphs.func_multi(as_list)``,
     ``graphs.encoder_decoder()``, ``graphs.embed_attend()``, ``graphs.gated_ops()``,
-    ``graphs.toolbox()`` (each call makes a new model)."""
+    ``graphs.toolbox()``, ``graphs.nested()`` (each call makes a new model)."""
     return SimpleNamespace(
         func_lstm=func_lstm,
         func_multi=func_multi,
@@ -100,4 +112,5 @@ def graphs():
         embed_attend=embed_attend,
         gated_ops=gated_ops,
         toolbox=toolbox,
+        nested=nested,
     )

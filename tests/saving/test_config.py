@@ -206,14 +206,22 @@ def test_a_functional_config_without_layers_is_refused():
         C.model_from_keras({"class_name": "Functional", "config": {}})
 
 
-def test_a_model_nested_as_a_layer_is_refused():
+def test_a_broken_model_nested_as_a_layer_is_named():
+    # (well-formed nested models load: tests/saving/test_functional_interop.py)
     config = fixture_config("basic_rnn")
     config["config"]["layers"][1]["class_name"] = "Functional"
     with pytest.raises(ConfigError) as err:
         C.model_from_keras(config)
     assert str(err.value) == (
-        "a Functional model used as a layer: rnnlab does not nest models inside models; "
-        "rebuild the model with the inner model's layers"
+        "the Functional model 'simple_rnn' used as a layer: the Functional config has no "
+        "list of layers"
+    )
+    config["config"]["layers"][1]["class_name"] = "Model"
+    with pytest.raises(ConfigError) as err:
+        C.model_from_keras(config)
+    assert str(err.value) == (
+        "a Model used as a layer that is neither Functional nor Sequential (a subclassed "
+        "model): rnnlab cannot load it from a file; build it in code"
     )
 
 

@@ -113,6 +113,16 @@ KERAS_SIDE = textwrap.dedent(
     x = rng.normal(size=(3, 6, 2)).astype("float32")
     x[0, -2:], x[1, 2], x[2, :] = 0.0, 0.0, 0.0  # padding at the end, inside, everywhere
     save("masking", model, x)
+    # models as layers: a functional encoder in a functional model and in a Sequential
+    enc_in = keras.Input((6, 2), name="enc_in")
+    h = L.GRU(4, return_sequences=True, name="enc_gru")(enc_in)
+    enc = keras.Model(enc_in, L.LSTM(3, name="enc_lstm")(h), name="enc")
+    head = keras.Sequential([keras.Input((3,)), L.Dense(2, name="head_d")], name="head")
+    a, b = keras.Input((6, 2), name="a"), keras.Input((6, 2), name="b")
+    model = keras.Model([a, b], L.Subtract(name="diff")([head(enc(a)), head(enc(b))]))
+    x = rng.normal(size=(3, 6, 2)).astype("float32")
+    save("nested", model, {"a": x, "b": x[::-1].copy()})
+    save("nested_seq", keras.Sequential([enc, L.Dense(1, name="out")], name="stack"), x)
     print(json.dumps(out))
     """
 )
@@ -162,6 +172,7 @@ MODELS = {
     "embed_attend": lambda graphs: graphs.embed_attend(),
     "gated_ops": lambda graphs: graphs.gated_ops(),
     "toolbox": lambda graphs: graphs.toolbox(),
+    "nested": lambda graphs: graphs.nested(),
 }
 
 
@@ -241,11 +252,11 @@ def test_keras_loads_rnnlab_functional_file_and_predicts_the_same(keras_results,
         assert strip_ids(result["compile_config"]) == written
 
 
-@pytest.mark.parametrize("name", ["enc_dec", "embed_mask", "masking"])
+@pytest.mark.parametrize("name", ["enc_dec", "embed_mask", "masking", "nested", "nested_seq"])
 def test_keras_written_functional_file_loads_in_rnnlab_and_predicts_the_same(keras_results, name):
     """Keras's own initial_state= / return_state / Bidirectional-states nodes, the
-    NotEqual operation Keras records for an Embedding's mask_zero mask, and the NotEqual
-    and Any operations it records for a Masking layer's."""
+    NotEqual operation Keras records for an Embedding's mask_zero mask, the NotEqual
+    and Any operations it records for a Masking layer's, and models used as layers."""
     made = keras_results[0] / "from_keras"
     model = load_model(made / f"{name}.keras")
     x = dict(np.load(made / f"{name}_x.npz"))
