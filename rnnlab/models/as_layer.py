@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -163,21 +162,6 @@ class ModelAsLayer:
         return (outs[0] if len(outs) == 1 else outs), (updates if training else {})
 
     # -- weights --------------------------------------------------------------------------
-    def params_with_weights(self, weights: Sequence[Any]) -> Any:
-        """A copy of the params with ``weights`` (in ``get_weights`` order) in place."""
-        weights = list(weights)
-        counts = [len(layer.get_weights()) for layer in self.layers]
-        if len(weights) != sum(counts):
-            raise ValueError(
-                f"set_weights: {self.describe()} expects {sum(counts)} weight arrays, "
-                f"got {len(weights)}"
-            )
-        new, start = {}, 0
-        for layer, count in zip(self.layers, counts, strict=True):
-            new[layer.name] = layer.params_with_weights(weights[start : start + count])
-            start += count
-        return new
-
     def count_trainable_params(self) -> int:
         """Scalar parameters that gradients update."""
         if not self.trainable:

@@ -130,6 +130,11 @@ class LayeredModel(TrainingMixin):
 
         Every count and shape is checked before any layer changes.
         """
+        self.params = self.params_with_weights(weights)
+
+    def params_with_weights(self, weights: Sequence[Any]) -> dict[str, Any]:
+        """A copy of :attr:`params` with ``weights`` (in :meth:`get_weights` order) in
+        place; every count and shape checked first, nothing changed."""
         self.built_params("set_weights")
         weights = list(weights)
         counts = [len(layer.get_weights()) for layer in self.layers]
@@ -139,7 +144,7 @@ class LayeredModel(TrainingMixin):
         for layer, count in zip(self.layers, counts, strict=True):
             new[layer.name] = layer.params_with_weights(weights[start : start + count])
             start += count
-        self.params = new
+        return new
 
     # -- files (rnnlab.saving) -----------------------------------------------------------
     def save(self, filepath: Any, overwrite: bool = True) -> None:
