@@ -5,8 +5,9 @@
 (one row of its ``summary``, one entry of ``layers``) whose weights are the inner
 model's own, so training either trains both. Its entry in the outer ``params`` is the
 inner model's whole ``{layer: {weight: array}}`` tree; its forward pass is the inner
-model's pure ``forward``. A mask given to it reaches its layers; the mask of its
-output is not passed on. In files it is Keras's nested entry (its own config as a
+model's pure ``forward``, which also gives its output's mask: a mask given to it
+reaches its layers, and one made inside it (``Masking``, ``Embedding(mask_zero=True)``)
+flows on to the outer model's next layers. In files it is Keras's nested entry (its own config as a
 layer's, its weights under ``layers/functional/layers/...``: rnnlab.saving).
 
 :class:`ModelAsLayer` gives ``Sequential`` and the functional ``Model`` the methods a
@@ -140,7 +141,9 @@ class ModelAsLayer:
         return forward
 
     def compute_mask(self, mask: jax.Array | None, x: Any) -> None:
-        """The output's mask is not passed on (it would need the inner activations)."""
+        """``None``: a model's output mask needs its activations, so the outer models take
+        it from :meth:`forward` instead (and a layer calling this one as a sublayer gets
+        no mask)."""
         return None
 
     def node_apply(

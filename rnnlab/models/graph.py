@@ -28,6 +28,7 @@ import jax
 
 from rnnlab.layers.base import Layer, format_shape
 from rnnlab.layers.symbolic import KerasTensor, Node, is_symbolic
+from rnnlab.models.as_layer import is_model_layer
 
 __all__ = [
     "Plan",
@@ -241,20 +242,28 @@ def run(
         kwargs.pop("training", None)
         layer_mask = mask if layer.supports_masking else None
         layer_key = None if key is None or not training else jax.random.fold_in(key, i)
-        y, new = layer.node_apply(
-            {} if is_operation(layer) else params[layer.name],
-            x,
-            kwargs,
-            training=training,
-            key=layer_key,
-            mask=layer_mask,
-            sample_weight=sample_weight,
-        )
+        if is_model_layer(layer):  # its own forward, which gives its output's mask too
+            y, out_mask, new = layer.forward(
+                params[layer.name], x, training=training, key=layer_key, mask=layer_mask,
+                sample_weight=sample_weight,
+            )  # fmt: skip
+            y = y if len(node.outputs) == 1 else jax.tree_util.tree_leaves(y)
+            new = new if training else {}
+        else:
+            y, new = layer.node_apply(
+                {} if is_operation(layer) else params[layer.name],
+                x,
+                kwargs,
+                training=training,
+                key=layer_key,
+                mask=layer_mask,
+                sample_weight=sample_weight,
+            )
+            out_mask = layer.compute_mask(mask, x)
         if new:
             updates[layer.name] = new
         i += 1
         ys = [y] if len(node.outputs) == 1 else list(y)
-        out_mask = layer.compute_mask(mask, x)
         for j, (t, v) in enumerate(zip(node.outputs, ys, strict=True)):
             # the mask follows the main output (e.g. an RNN's sequence), not its states
             values[id(t)] = (v, out_mask if j == 0 or len(node.outputs) == 1 else None)

@@ -60,6 +60,14 @@ def forward_layers(
     for i, layer in enumerate(layers):
         layer_key = None if key is None else jax.random.fold_in(key, i)
         layer_mask = mask if layer.supports_masking else None
+        if is_model_layer(layer):  # its own forward, which gives its output's mask too
+            x, mask, new = layer.forward(
+                params[layer.name], x, training=training, key=layer_key, mask=layer_mask,
+                sample_weight=sample_weight,
+            )  # fmt: skip
+            if training and new:
+                updates[layer.name] = new
+            continue
         if training:
             y, new = layer.rematerialized(layer.apply_train)(
                 params[layer.name],

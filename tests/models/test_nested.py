@@ -101,6 +101,33 @@ def test_functional_inside_sequential_and_sequential_inside_functional(fresh_nam
     assert f"Total params: {seq.count_params()}" in lines
 
 
+@pytest.mark.parametrize("outer_kind", ["functional", "sequential"])
+def test_a_mask_made_inside_flows_out_to_the_next_layers(fresh_names, outer_kind):
+    # Masking inside the inner model; the outer LSTM must skip the padded steps: the same
+    # output as the same layers in one flat Sequential
+    x = X.copy()
+    x[0, -2:], x[1, 3:] = 0.0, 0.0
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((6, 2), name="inner_in")
+    h = L.Dense(3, name="proj")(L.Masking(name="masking")(inp))
+    inner = keras.Model(inp, h, name="inner")
+    if outer_kind == "functional":
+        z = keras.Input((6, 2), name="z")
+        outer = keras.Model(z, L.LSTM(2, name="lstm")(inner(z)), name="outer")
+    else:
+        outer = keras.Sequential([inner, L.LSTM(2, name="lstm")], name="outer")
+    flat = keras.Sequential(
+        [keras.Input((6, 2)), L.Masking(), L.Dense(3, name="proj2"), L.LSTM(2, name="lstm2")]
+    )
+    flat.set_weights(outer.get_weights())
+    got = outer.predict(x, verbose=0)
+    np.testing.assert_allclose(got, flat.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    # and the padding mattered: without the mask the LSTM reads the zero steps
+    unmasked = keras.Sequential([keras.Input((6, 2)), L.Dense(3), L.LSTM(2)])
+    unmasked.set_weights(outer.get_weights())
+    assert not np.allclose(got[:2], unmasked.predict(x, verbose=0)[:2], atol=1e-4)
+
+
 def test_set_weights_reaches_the_inner_model(fresh_names):
     _, nested, _ = nested_and_flat()
     new = [np.full_like(w, 0.1 * i) for i, w in enumerate(nested.get_weights())]
