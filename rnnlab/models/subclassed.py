@@ -40,7 +40,8 @@ import numpy as np
 from rnnlab import training
 from rnnlab.layers import custom
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.layers.binding import bound_call, flatten, tracked_sublayers
+from rnnlab.layers.binding import bound_call, current_scope, flatten, tracked_sublayers
+from rnnlab.layers.symbolic import has_symbolic
 from rnnlab.models.summary import format_summary
 from rnnlab.utils import KeyStream, unique_name
 
@@ -215,6 +216,18 @@ class SubclassedModel:
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """Eager forward pass (built on the first call, as in Keras)."""
+        scope = current_scope()
+        if scope is not None or has_symbolic(x):
+            where = (
+                f"inside the call of {scope.layer.describe()}"
+                if scope is not None
+                else "on symbolic tensors (as a layer of a functional model)"
+            )
+            raise TypeError(
+                f"{self.describe()}: a subclassed keras.Model called {where} is not "
+                f"supported yet; subclass keras.layers.Layer instead (the same __init__ and "
+                "call): rnnlab tracks such a layer as a sublayer"
+            )
         x = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), x)
         if not self._built:
             self.build((None, *jnp.shape(x)[1:]))

@@ -252,3 +252,42 @@ def test_keras_weights_file_of_a_subclassed_model_loads_and_is_written_alike(fre
             path = line.split("  ")[0]
             if "dataset" in line:
                 np.testing.assert_allclose(a[path][()], b[path][()], rtol=1e-6, err_msg=path)
+
+
+class _Encoder(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.gru = keras.layers.GRU(4)
+
+    def call(self, inputs, training=None):
+        return self.gru(inputs)
+
+
+class _Net(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = _Encoder(name="encoder")
+        self.head = keras.layers.Dense(1)
+
+    def call(self, inputs, training=None):
+        return self.head(self.encoder(inputs))
+
+
+def test_a_subclassed_model_inside_another_says_what_to_do_instead():
+    x = np.ones((2, 5, 1), np.float32)
+    way_out = (
+        "is not supported yet; subclass keras.layers.Layer instead (the same __init__ and "
+        "call): rnnlab tracks such a layer as a sublayer"
+    )
+    with pytest.raises(TypeError) as info:
+        _Net(name="net")(x)
+    assert str(info.value) == (
+        f"_Encoder 'encoder': a subclassed keras.Model called inside the call of _Net 'net' "
+        f"{way_out}"
+    )
+    with pytest.raises(TypeError) as info:
+        _Encoder(name="encoder")(keras.Input((5, 1)))
+    assert str(info.value) == (
+        "_Encoder 'encoder': a subclassed keras.Model called on symbolic tensors (as a layer "
+        f"of a functional model) {way_out}"
+    )
