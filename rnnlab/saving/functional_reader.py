@@ -27,7 +27,7 @@ import numpy as np
 from rnnlab.layers.core import InputLayer
 from rnnlab.layers.symbolic import KerasTensor, is_symbolic
 from rnnlab.saving import objects as O
-from rnnlab.saving.config import compile_from_keras, layer_from_keras
+from rnnlab.saving.config_reader import compile_from_keras, layer_from_keras
 from rnnlab.saving.registry import ConfigError
 
 __all__ = ["compile_functional", "functional_from_keras"]

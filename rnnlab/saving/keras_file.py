@@ -30,7 +30,8 @@ import zipfile
 from typing import Any
 
 from rnnlab.saving.atomic import atomic_write
-from rnnlab.saving.config import ConfigError, compile_to_keras, model_from_keras, model_to_keras
+from rnnlab.saving.config import ConfigError, compile_to_keras, model_to_keras
+from rnnlab.saving.config_reader import model_from_keras
 from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.safe_zip import open_zip
 

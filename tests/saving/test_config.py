@@ -1,4 +1,5 @@
-"""Keras 3 JSON configs <-> rnnlab objects (rnnlab.saving.config / objects / registry)."""
+"""Keras 3 JSON configs <-> rnnlab objects (rnnlab.saving.config, config_reader, objects,
+registry)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rnnlab import layers as L
 from rnnlab import losses, optimizers
 from rnnlab.core.cells import GRUCell, LSTMCell, SimpleRNNCell
 from rnnlab.saving import config as C
+from rnnlab.saving import config_reader as R
 from rnnlab.saving import objects as O
 from rnnlab.saving.registry import ConfigError
 
@@ -37,7 +39,7 @@ def fixture_config(name: str) -> dict:
 
 def round_trip(model) -> dict:
     config = C.model_to_keras(model, C.compile_to_keras(model))
-    again = C.model_from_keras(config, compile_config=config["compile_config"])
+    again = R.model_from_keras(config, compile_config=config["compile_config"])
     assert C.model_to_keras(again, C.compile_to_keras(again)) == config
     return config
 
@@ -46,7 +48,7 @@ def round_trip(model) -> dict:
 def test_keras_fixture_config_reads_and_writes_back_exactly(name):
     # What real Keras 3.15.1 wrote == what rnnlab writes for the model it read.
     config = fixture_config(name)
-    model = C.model_from_keras(config, compile_config=config["compile_config"])
+    model = R.model_from_keras(config, compile_config=config["compile_config"])
     assert C.model_to_keras(model, C.compile_to_keras(model)) == config
     assert json.loads(json.dumps(config)) == config  # plain JSON
 
@@ -93,7 +95,7 @@ def test_every_layer_config_round_trips():
     # Bidirectional forces it to return_sequences, as Keras does (and writes)
     assert bidi["config"]["layer"]["config"]["zero_output_for_mask"] is True
     assert config["compile_config"]["metrics"] == ["mse"]
-    loaded = C.model_from_keras(config)
+    loaded = R.model_from_keras(config)
     assert [type(x) for x in loaded.layers] == [type(x) for x in model.layers]
     assert loaded.count_params() == model.count_params()
     assert "dropout" in by_name or any(c["class_name"] == "Dropout" for c in by_name.values())
@@ -108,7 +110,7 @@ def test_rnn_with_builtin_cell_is_keras_rnn_with_keras_cell(cell):
     assert rnn["class_name"] == "RNN"
     assert rnn["config"]["cell"]["class_name"] == type(cell).__name__
     assert rnn["config"]["cell"]["config"]["dropout"] == 0.25
-    loaded = C.model_from_keras(config).layers[0]
+    loaded = R.model_from_keras(config).layers[0]
     assert loaded.cell == cell and loaded.dropout == 0.25
 
 
@@ -181,7 +183,7 @@ def test_lambda_layer_is_refused_anywhere():
          "config": {"function": {"class_name": "__lambda__", "config": {"value": "..."}}}}
     )  # fmt: skip
     with pytest.raises(ConfigError) as err:
-        C.model_from_keras(config)
+        R.model_from_keras(config)
     assert str(err.value).startswith("the config names a Lambda layer, which holds Python code")
 
 
@@ -189,7 +191,7 @@ def test_unknown_layer_class_names_it_and_lists_what_rnnlab_has():
     config = fixture_config("basic_rnn")
     config["config"]["layers"][1]["class_name"] = "Conv2D"
     with pytest.raises(ConfigError) as err:
-        C.model_from_keras(config)
+        R.model_from_keras(config)
     assert str(err.value) == (
         "unknown layer class 'Conv2D': rnnlab has Activation, Add, AdditiveAttention, "
         "Attention, Average, BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense, "
@@ -203,7 +205,7 @@ def test_unknown_layer_class_names_it_and_lists_what_rnnlab_has():
 def test_a_functional_config_without_layers_is_refused():
     # (functional models load: tests/saving/test_functional_files.py)
     with pytest.raises(ConfigError, match=r"^the Functional config has no list of layers$"):
-        C.model_from_keras({"class_name": "Functional", "config": {}})
+        R.model_from_keras({"class_name": "Functional", "config": {}})
 
 
 def test_a_broken_model_nested_as_a_layer_is_named():
@@ -211,14 +213,14 @@ def test_a_broken_model_nested_as_a_layer_is_named():
     config = fixture_config("basic_rnn")
     config["config"]["layers"][1]["class_name"] = "Functional"
     with pytest.raises(ConfigError) as err:
-        C.model_from_keras(config)
+        R.model_from_keras(config)
     assert str(err.value) == (
         "the Functional model 'simple_rnn' used as a layer: the Functional config has no "
         "list of layers"
     )
     config["config"]["layers"][1]["class_name"] = "Model"
     with pytest.raises(ConfigError) as err:
-        C.model_from_keras(config)
+        R.model_from_keras(config)
     assert str(err.value) == (
         "a Model used as a layer that is neither Functional nor Sequential (a subclassed "
         "model): rnnlab cannot load it from a file; build it in code"
@@ -237,14 +239,14 @@ def test_keras_settings_rnnlab_lacks_are_refused_by_name(key, value, message):
     config = fixture_config("basic_rnn")
     config["config"]["layers"][1]["config"][key] = value
     with pytest.raises(ConfigError, match=message):
-        C.model_from_keras(config)
+        R.model_from_keras(config)
 
 
 def test_optimizer_settings_rnnlab_lacks_are_refused():
     config = fixture_config("basic_rnn")["compile_config"]
     config["optimizer"]["config"]["clipnorm"] = 1.0
     with pytest.raises(ConfigError, match=r"optimizer Adam: clipnorm=1.0 has no rnnlab"):
-        C.compile_from_keras(config, {})
+        R.compile_from_keras(config, {})
 
 
 def test_tf_keras_2_style_config():
@@ -261,17 +263,17 @@ def test_tf_keras_2_style_config():
                 "optimizer_config": {"class_name": "Adam", "config": {
                     "name": "Adam", "learning_rate": 0.01, "decay": 0.0, "beta_1": 0.9,
                     "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}}}  # fmt: skip
-    model = C.model_from_keras(config, compile_config=training)
+    model = R.model_from_keras(config, compile_config=training)
     assert model.input_shape == (None, None, 1) and model.output_shape == (None, None, 1)
     assert model.optimizer.learning_rate == 0.01 and model.metrics_names == ["loss", "mae"]
 
 
 def test_zero_output_for_mask_travels():
     config = fixture_config("toolbox")
-    model = C.model_from_keras(config)
+    model = R.model_from_keras(config)
     bidi, gru = model.get_layer("bidirectional"), model.get_layer("gru")
     assert bidi.forward_layer.zero_output_for_mask and bidi.backward_layer.zero_output_for_mask
     assert gru.zero_output_for_mask is False
     lstm = L.LSTM(2, return_sequences=True, zero_output_for_mask=True, name="z")
     assert C.layer_to_keras(lstm)["config"]["zero_output_for_mask"] is True
-    assert C.layer_from_keras(C.layer_to_keras(lstm)).zero_output_for_mask is True
+    assert R.layer_from_keras(C.layer_to_keras(lstm)).zero_output_for_mask is True

@@ -22,7 +22,7 @@ import pytest
 import rnnlab as keras
 from rnnlab import layers as L
 from rnnlab.saving import load_model
-from rnnlab.saving.config import model_from_keras
+from rnnlab.saving.config_reader import model_from_keras
 from rnnlab.saving.errors import UnsafeFileError
 from rnnlab.saving.registry import LAYERS, ConfigError
 
