@@ -111,22 +111,23 @@ def test_chapter_smoke_rnnlab(tmp_path: Path) -> None:
     assert "gpu:H200" in lines[0] and " 200 " in lines[0], lines
 
 
-def test_chapter_workers_zero_skips_whole_chapter(tmp_path: Path) -> None:
-    _run(
-        "benchmarks.run",
-        "--workload=chapter",
-        "--frameworks=rnnlab",
-        "--models=basic_rnn",
-        "--epochs=1",
-        "--repeats=1",
-        "--n-series=100",
-        "--chapter-workers=0",
-        "--no-chart",
-        f"--out={tmp_path}",
-    )
-    payload = json.loads((tmp_path / "chapter-latest.json").read_text())
-    assert "whole_chapter" not in payload and "whole_chapter_warm" not in payload
-    assert payload["settings"]["chapter_workers"] == 0
+def test_chapter_workers_zero_plans_no_whole_chapter_job(tmp_path: Path) -> None:
+    # (the planned jobs are what runs: test_chapter_smoke_rnnlab runs a plan end to end)
+    from benchmarks.run import WHOLE_CHAPTER_JOB, chapter_specs, main, parse_args
+
+    def plan(workers: int) -> list[dict]:
+        argv = ["--workload=chapter", "--models=basic_rnn,lstm", "--repeats=2"]
+        args = parse_args([*argv, f"--chapter-workers={workers}"])
+        return chapter_specs(args, ["rnnlab"], tmp_path / "data.npz")
+
+    assert [s["model"] for s in plan(0)] == ["basic_rnn", "lstm"] * 2
+    assert all(s.get("job") != WHOLE_CHAPTER_JOB for s in plan(0))
+    jobs = [(s["repeat"], s.get("model") or s["cache_state"]) for s in plan(3)]
+    assert jobs == [(r, what) for r in (0, 1) for what in ("basic_rnn", "lstm", "cold", "warm")]
+    assert {s["workers"] for s in plan(3) if s.get("job") == WHOLE_CHAPTER_JOB} == {3}
+    with pytest.raises(SystemExit) as info:
+        main(["--chapter-workers=-1"])
+    assert str(info.value) == "--chapter-workers must be 0 (skip) or a positive number of models"
 
 
 def test_describe_gpu_names_what_each_framework_sees() -> None:
