@@ -111,20 +111,26 @@ class _Scope:
 
 def tracked_sublayers(layer: Any) -> dict[str, Any]:
     """``{path: sublayer}`` for the layers held in ``layer``'s attributes (directly, or in
-    lists, tuples and dicts), in assignment order — Keras's tracking of sublayers."""
-    from rnnlab.layers.base import Layer
-
+    lists, tuples and dicts), in assignment order — Keras's tracking of sublayers (models
+    used as layers among them)."""
     found: dict[str, Any] = {}
     for attr, value in vars(layer).items():
         if attr.startswith("_keras") or attr == "_init_args":
             continue
-        if isinstance(value, Layer) and value is not layer:
+        if is_sublayer(value) and value is not layer:
             found[attr] = value
         elif isinstance(value, list | tuple):
-            found.update({f"{attr}/{i}": v for i, v in enumerate(value) if isinstance(v, Layer)})
+            found.update({f"{attr}/{i}": v for i, v in enumerate(value) if is_sublayer(v)})
         elif isinstance(value, dict):
-            found.update({f"{attr}/{k}": v for k, v in value.items() if isinstance(v, Layer)})
+            found.update({f"{attr}/{k}": v for k, v in value.items() if is_sublayer(v)})
     return found
+
+
+def is_sublayer(value: Any) -> bool:
+    """A layer, or a model used as a layer (rnnlab.models.as_layer)."""
+    from rnnlab.layers.base import Layer
+
+    return isinstance(value, Layer) or bool(getattr(value, "is_model_layer", False))
 
 
 def _accepted(call: Any) -> frozenset[str]:

@@ -10,8 +10,10 @@ reaches its layers, and one made inside it (``Masking``, ``Embedding(mask_zero=T
 flows on to the outer model's next layers. In files it is Keras's nested entry (its own config as a
 layer's, its weights under ``layers/functional/layers/...``: rnnlab.saving).
 
-:class:`ModelAsLayer` gives ``Sequential`` and the functional ``Model`` the methods a
-layer has (rnnlab.layers.base.Layer) in terms of the model's own.
+:class:`ModelAsLayer` gives ``Sequential``, the functional ``Model`` and subclassed
+models the methods a layer has (rnnlab.layers.base.Layer) in terms of the model's own; a
+subclassed model assigned to an attribute of another (or of a custom layer) is tracked
+and bound as any sublayer.
 
 Example:
     >>> import numpy as np

@@ -351,6 +351,11 @@ class Model(ModelAsLayer, LayeredModel):
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """Eager forward pass on arrays (Keras's ``model(x)``)."""
+        from rnnlab.layers import custom
+
+        bound = custom.call_in_scope(self, (x,), {"training": training})
+        if bound is not custom.NOT_BOUND:  # a sublayer of a custom layer's or model's call
+            return bound
         if has_symbolic(x):  # a layer of another functional model
             from rnnlab.layers.symbolic import symbolic_call
 

@@ -334,6 +334,11 @@ class Sequential(ModelAsLayer, LayeredModel):
     def __call__(self, x: Any, training: bool = False) -> jax.Array:
         """Eager forward pass on an array (Keras's ``model(x)``); on symbolic tensors, a
         call as a layer of a functional model."""
+        from rnnlab.layers import custom
+
+        bound = custom.call_in_scope(self, (x,), {"training": training})
+        if bound is not custom.NOT_BOUND:  # a sublayer of a custom layer's or model's call
+            return bound
         if has_symbolic(x):
             self._require_built()
             return symbolic_call(self, x)

@@ -40,8 +40,14 @@ import numpy as np
 from rnnlab import training
 from rnnlab.layers import custom
 from rnnlab.layers.base import Layer, Shape, format_shape
-from rnnlab.layers.binding import bound_call, current_scope, flatten, tracked_sublayers
-from rnnlab.layers.symbolic import has_symbolic
+from rnnlab.layers.binding import (
+    NOT_BOUND,
+    bound_call,
+    current_scope,
+    flatten,
+    tracked_sublayers,
+)
+from rnnlab.layers.symbolic import has_symbolic, symbolic_call
 from rnnlab.models.summary import format_summary
 from rnnlab.utils import KeyStream, unique_name
 
@@ -86,7 +92,6 @@ class SubclassedModel:
             found = tracked
         return list({id(layer): layer for layer in found}.values())
 
-    is_model_layer = False  # not (yet) usable as a layer of another model
     input_names = None  # one input, one output: the engine's plain path
     target_names = None
     structured_outputs = False
@@ -109,10 +114,12 @@ class SubclassedModel:
                     "must be unique in a model"
                 )
         done: set[int] = set()
-        for sub, call_shapes in self._keras_sublayers.values():
-            if id(sub) not in done:
-                done.add(id(sub))
-                sub.params = sub.init_params(self.next_key(), call_shapes[0])
+        # concrete weights even when this model is built inside another's traced call
+        with jax.ensure_compile_time_eval():
+            for sub, call_shapes in self._keras_sublayers.values():
+                if id(sub) not in done:
+                    done.add(id(sub))
+                    sub.params = sub.init_params(self.next_key(), call_shapes[0])
         if not custom._is_shape(out):
             n = len(jax.tree.leaves(out, is_leaf=custom._is_shape))
             raise ValueError(
@@ -174,6 +181,13 @@ class SubclassedModel:
             self._keras_out_shapes[x.shape] = tuple(out.shape)
         return self._keras_out_shapes[x.shape]
 
+    def propagate_shapes(self, input_shapes: list[Shape]) -> list[Shape]:
+        """The output's shape (in a list of one) for an input of ``input_shapes[0]``, as a
+        layer of another model: the batch axis as given, the rest as built."""
+        (shape,) = input_shapes
+        self.check_input_shape(shape)
+        return [(shape[0], *self.output_shape[1:])]
+
     def _time_padding(self, x: np.ndarray) -> int:
         return 0  # call takes no mask: predict must not left-pad sequences
 
@@ -216,17 +230,18 @@ class SubclassedModel:
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """Eager forward pass (built on the first call, as in Keras)."""
-        scope = current_scope()
-        if scope is not None or has_symbolic(x):
-            where = (
-                f"inside the call of {scope.layer.describe()}"
-                if scope is not None
-                else "on symbolic tensors (as a layer of a functional model)"
-            )
+        bound = custom.call_in_scope(self, (x,), {"training": training})
+        if bound is not NOT_BOUND:  # a sublayer of another model's call
+            return bound
+        if has_symbolic(x):  # a layer of a functional model
+            if not self._built:
+                self.build(x.shape)
+            return symbolic_call(self, x)
+        if current_scope() is not None:
             raise TypeError(
-                f"{self.describe()}: a subclassed keras.Model called {where} is not "
-                f"supported yet; subclass keras.layers.Layer instead (the same __init__ and "
-                "call): rnnlab tracks such a layer as a sublayer"
+                f"{self.describe()}: called inside the call of "
+                f"{current_scope().layer.describe()} without being one of its attributes; "
+                "assign it in __init__ (self.name = ...) so it is tracked as a sublayer"
             )
         x = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), x)
         if not self._built:

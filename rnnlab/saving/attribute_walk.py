@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnlab.layers.base import Layer
-from rnnlab.layers.binding import tracked_sublayers
+from rnnlab.layers.binding import is_sublayer, tracked_sublayers
 
 __all__ = ["is_subclassed", "keras_folders"]
 
@@ -64,14 +64,14 @@ def keras_folders(model: Any) -> list[tuple[Layer, str]]:
 
     for attr in sorted(attrs, key=_sort_key):
         value = attrs[attr]
-        if isinstance(value, Layer):
+        if is_sublayer(value):
             visit(value, attr)
         elif isinstance(value, list | tuple | dict):
             used: dict[str, int] = {}
             for item in value.values() if isinstance(value, dict) else value:
-                if not isinstance(item, Layer):
+                if not is_sublayer(item):
                     continue
-                base = snake_case(type(item).__name__)
+                base = snake_case(getattr(item, "summary_type", type(item).__name__))
                 used[base] = used.get(base, -1) + 1  # saving_lib._get_unique_name
                 visit(item, f"{attr}/{base}" + (f"_{used[base]}" if used[base] else ""))
     return [(layer, folders[id(layer)]) for layer in everyone]
