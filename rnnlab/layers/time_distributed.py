@@ -55,9 +55,18 @@ class TimeDistributed(Layer):
         super().__init__(**kwargs)
         self.layer = layer
         self.trainable = self.trainable and layer.trainable
-        # The parameters are the inner layer's: same names, same frozen ones.
-        self.weight_names = layer.weight_names
-        self.non_trainable_names = layer.non_trainable_names
+
+    # The parameters are the inner layer's: the same names, the same frozen ones — read
+    # from it when asked (a custom layer knows its non-trainable weights once built).
+    @property
+    def weight_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The inner layer's weight names."""
+        return self.layer.weight_names
+
+    @property
+    def non_trainable_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The inner layer's non-trainable weights."""
+        return self.layer.non_trainable_names
 
     @property
     def params(self) -> Params | None:

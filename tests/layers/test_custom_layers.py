@@ -470,3 +470,26 @@ def test_a_model_with_custom_layers_saves_and_loads_with_custom_objects(tmp_path
     assert [type(layer).__name__ for layer in loaded.layers] == ["MyDense", "NormDense"]
     assert loaded.layers[0].get_config()["activation"] == "relu"
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_a_custom_layers_frozen_weight_stays_frozen_inside_time_distributed(fresh_names):
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+            self.offset = self.add_weight(
+                shape=(input_shape[-1],), initializer="zeros", trainable=False, name="offset"
+            )
+
+        def call(self, x):
+            return x * self.w + self.offset
+
+    td = keras.layers.TimeDistributed(Scale(name="scale"))
+    model = keras.Sequential([keras.Input((5, 3)), td])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    assert model.trainable_labels()[td.name] == {"w": "train", "offset": "freeze"}
+    x, y = np.ones((4, 5, 3), np.float32), np.full((4, 5, 3), 3.0, np.float32)
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    w, offset = model.get_weights()
+    # one SGD step on mse, the mean over the 3 features: d/dw_f = 2 (w_f - 3) / 3 = -4/3
+    np.testing.assert_allclose(w, 1.0 + 0.1 * 4 / 3, rtol=1e-6)
+    np.testing.assert_array_equal(offset, 0.0)
