@@ -7,8 +7,8 @@ model's own, so training either trains both. Its entry in the outer ``params`` i
 inner model's whole ``{layer: {weight: array}}`` tree; its forward pass is the inner
 model's pure ``forward``, which also gives its output's mask: a mask given to it
 reaches its layers, and one made inside it (``Masking``, ``Embedding(mask_zero=True)``)
-flows on to the outer model's next layers. In files it is Keras's nested entry (its own config as a
-layer's, its weights under ``layers/functional/layers/...``: rnnlab.saving).
+flows on to the outer model's next layers. In files it is Keras's nested entry (its own
+config as a layer's, its weights under ``layers/functional/layers/...``: rnnlab.saving).
 
 :class:`ModelAsLayer` gives ``Sequential``, the functional ``Model`` and subclassed
 models the methods a layer has (rnnlab.layers.base.Layer) in terms of the model's own; a
@@ -44,7 +44,8 @@ def is_model_layer(layer: Any) -> bool:
 
 
 class ModelAsLayer:
-    """The layer protocol for a built model (mixed into ``Sequential`` and ``Model``)."""
+    """The layer protocol for a built model (mixed into ``Sequential`` and ``Model``, and
+    so into subclassed models)."""
 
     is_model_layer = True
     supports_masking = True

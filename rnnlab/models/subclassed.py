@@ -96,10 +96,6 @@ class SubclassedModel:
     target_names = None
     structured_outputs = False
 
-    def describe(self) -> str:
-        """``"SubDense 'sub_dense'"``, for error messages."""
-        return f"{type(self).__name__} '{self.name}'"
-
     def build(self, input_shape: Any) -> None:
         """Build every layer ``call`` uses for inputs of ``input_shape`` (batch axis first)
         and draw their weights."""
