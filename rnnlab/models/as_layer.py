@@ -34,6 +34,7 @@ from typing import Any
 import jax
 
 from rnnlab.layers.base import Shape, format_shape
+from rnnlab.layers.binding import flatten
 
 __all__ = ["ModelAsLayer", "is_model_layer"]
 
@@ -51,9 +52,17 @@ class ModelAsLayer:
     supports_masking = True
     node_kwargs: tuple[str, ...] = ("mask", "training")
     remat_mode = None
-    non_trainable_names: tuple[str, ...] = ()
     #: ``model.trainable = False`` freezes every weight of the model used as a layer.
     trainable = True
+
+    @property
+    def non_trainable_names(self) -> tuple[str, ...]:
+        """Its frozen weights as ``layer/weight`` paths (e.g. a BatchNormalization's moving
+        statistics), as a custom layer holding it names its sublayers' weights."""
+        if not self.built:
+            return ()
+        labels = flatten(self.trainable_labels())
+        return tuple(name for name, label in labels.items() if label == "freeze")
 
     def describe(self) -> str:
         """``"Model 'encoder'"``, for error messages."""

@@ -177,3 +177,32 @@ def test_nested_model_files_round_trip(fresh_names, tmp_path):
     fresh.load_weights(tmp_path / "m.weights.h5")
     for a, b in zip(fresh.get_weights(), nested.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_custom_layer_holding_a_model_keeps_its_frozen_weights_frozen(fresh_names):
+    enc = encoder()
+
+    class Wrap(keras.layers.Layer):
+        def __init__(self, inner, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = inner
+            self.head = L.Dense(1, name="wrap_head")
+
+        def call(self, x, training=None):
+            return self.head(self.inner(x, training=training))
+
+    model = keras.Sequential([keras.Input((6, 2)), Wrap(enc, name="wrap")])
+    model.compile(optimizer="adam", loss="mse")
+    labels = model.trainable_labels()["wrap"]
+    frozen = sorted(name for name, label in labels.items() if label == "freeze")
+    assert frozen == ["inner/enc_bn/moving_mean", "inner/enc_bn/moving_variance"]
+    model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+    # the statistics move by the layer's own update, the weights by the optimizer
+    assert not np.allclose(enc.get_layer("enc_bn").params["moving_mean"], 0.0)
+    np.testing.assert_allclose(
+        model.predict(X, verbose=0),
+        np.asarray(enc.predict(X, verbose=0)) @ model.layers[0].head.get_weights()[0]
+        + model.layers[0].head.get_weights()[1],
+        rtol=1e-5,
+        atol=1e-6,
+    )
