@@ -133,6 +133,25 @@ class ModelAsLayer:
         return self.params
 
     # -- forward --------------------------------------------------------------------------
+    def call_as_layer(
+        self,
+        params: Any,
+        x: Any,
+        *,
+        training: bool,
+        key: jax.Array | None,
+        mask: Any,
+        sample_weight: jax.Array | None,
+    ) -> tuple[Any, Any, Any]:
+        """One call as a layer: ``(outputs, output mask, updates)`` — the outputs one array
+        or a flat list (several outputs), the updates ``{}`` unless ``training``. The outer
+        stack or graph runs a model layer through this, so the mask made inside flows on."""
+        y, out_mask, updates = self.forward(
+            params, x, training=training, key=key, mask=mask, sample_weight=sample_weight
+        )
+        outs = jax.tree_util.tree_leaves(y)
+        return (outs[0] if len(outs) == 1 else outs), out_mask, (updates if training else {})
+
     def apply_train(
         self,
         params: Any,
@@ -143,7 +162,7 @@ class ModelAsLayer:
         sample_weight: jax.Array | None = None,
     ) -> tuple[Any, Any]:
         """Training-mode forward pass: ``(y, updates)`` with the inner layers' updates."""
-        y, _, updates = self.forward(
+        y, _, updates = self.call_as_layer(
             params, x, training=True, key=key, mask=mask, sample_weight=sample_weight
         )
         return y, updates
@@ -169,12 +188,11 @@ class ModelAsLayer:
         mask: Any,
         sample_weight: jax.Array | None,
     ) -> tuple[Any, Any]:
-        """One call in a functional graph: ``(outputs, updates)``."""
-        y, _, updates = self.forward(
+        """One call in a functional graph (or a custom layer's call): ``(outputs, updates)``."""
+        y, _, updates = self.call_as_layer(
             params, x, training=training, key=key, mask=mask, sample_weight=sample_weight
         )
-        outs = jax.tree_util.tree_leaves(y)
-        return (outs[0] if len(outs) == 1 else outs), (updates if training else {})
+        return y, updates
 
     # -- weights --------------------------------------------------------------------------
     def count_trainable_params(self) -> int:

@@ -243,12 +243,10 @@ def run(
         layer_mask = mask if layer.supports_masking else None
         layer_key = None if key is None or not training else jax.random.fold_in(key, i)
         if is_model_layer(layer):  # its own forward, which gives its output's mask too
-            y, out_mask, new = layer.forward(
+            y, out_mask, new = layer.call_as_layer(
                 params[layer.name], x, training=training, key=layer_key, mask=layer_mask,
                 sample_weight=sample_weight,
             )  # fmt: skip
-            y = y if len(node.outputs) == 1 else jax.tree_util.tree_leaves(y)
-            new = new if training else {}
         else:
             y, new = layer.node_apply(
                 {} if is_operation(layer) else params[layer.name],

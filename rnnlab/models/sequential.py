@@ -61,11 +61,11 @@ def forward_layers(
         layer_key = None if key is None else jax.random.fold_in(key, i)
         layer_mask = mask if layer.supports_masking else None
         if is_model_layer(layer):  # its own forward, which gives its output's mask too
-            x, mask, new = layer.forward(
+            x, mask, new = layer.call_as_layer(
                 params[layer.name], x, training=training, key=layer_key, mask=layer_mask,
                 sample_weight=sample_weight,
             )  # fmt: skip
-            if training and new:
+            if new:
                 updates[layer.name] = new
             continue
         if training:
