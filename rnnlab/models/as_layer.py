@@ -152,25 +152,6 @@ class ModelAsLayer:
         outs = jax.tree_util.tree_leaves(y)
         return (outs[0] if len(outs) == 1 else outs), out_mask, (updates if training else {})
 
-    def apply_train(
-        self,
-        params: Any,
-        x: Any,
-        *,
-        key: jax.Array | None = None,
-        mask: jax.Array | None = None,
-        sample_weight: jax.Array | None = None,
-    ) -> tuple[Any, Any]:
-        """Training-mode forward pass: ``(y, updates)`` with the inner layers' updates."""
-        y, _, updates = self.call_as_layer(
-            params, x, training=True, key=key, mask=mask, sample_weight=sample_weight
-        )
-        return y, updates
-
-    def rematerialized(self, forward: Any) -> Any:
-        """Unchanged: the inner layers follow their own remat scopes."""
-        return forward
-
     def compute_mask(self, mask: jax.Array | None, x: Any) -> None:
         """``None``: a model's output mask needs its activations, so the outer models take
         it from :meth:`forward` instead (and a layer calling this one as a sublayer gets
