@@ -55,15 +55,24 @@ def forward_graph(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Pure forward pass of a functional graph: ``(y, mask, updates)`` as
     :func:`~rnnlab.models.forward_layers` returns for a stack; ``x`` and ``y`` in the
-    structure of the model's inputs and outputs (a single array for one)."""
+    structure of the model's inputs and outputs (a single array for one); ``mask`` as
+    :func:`output_mask` makes it (a list, one per output, for several outputs)."""
     xs = _flat_inputs(plan, x)
     masks = None if mask is None else [mask] * len(xs)
     ys, out_masks, updates = graph.run(
         plan, params, xs, training=training, key=key, sample_weight=sample_weight, masks=masks
     )
     y = jax.tree_util.tree_unflatten(plan.output_structure, ys)
-    out_mask = out_masks[0] if len(out_masks) == 1 else None
-    return y, out_mask, updates
+    return y, output_mask(out_masks), updates
+
+
+def output_mask(masks: list[jax.Array | None]) -> Any:
+    """The ``mask`` of a forward pass from its outputs' masks: the one output's (or
+    ``None``); several outputs: the list, one per output, or ``None`` when none has one
+    (the loss then takes the unmasked, per-sample path)."""
+    if len(masks) == 1:
+        return masks[0]
+    return None if all(m is None for m in masks) else list(masks)
 
 
 def _flat_inputs(plan: graph.Plan, x: Any) -> list[Any]:
@@ -359,7 +368,10 @@ class Model(ModelAsLayer, LayeredModel):
         if has_symbolic(x):  # a layer of another functional model
             from rnnlab.layers.symbolic import symbolic_call
 
-            return symbolic_call(self, x)
+            out = symbolic_call(self, x)
+            if isinstance(self.output, dict):  # Keras returns a dict model's outputs keyed
+                return jax.tree_util.tree_unflatten(self._plan.output_structure, out)
+            return out
         x = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), x)
         key = self.next_key() if training else None
         return self.apply(self.params, x, training=training, key=key)

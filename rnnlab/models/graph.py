@@ -262,9 +262,12 @@ def run(
             updates[layer.name] = new
         i += 1
         ys = [y] if len(node.outputs) == 1 else list(y)
-        for j, (t, v) in enumerate(zip(node.outputs, ys, strict=True)):
-            # the mask follows the main output (e.g. an RNN's sequence), not its states
-            values[id(t)] = (v, out_mask if j == 0 or len(node.outputs) == 1 else None)
+        # A model layer of several outputs gives one mask each; otherwise the mask follows
+        # the main output (e.g. an RNN's sequence), not its states.
+        multi = isinstance(out_mask, list)
+        out_masks = out_mask if multi else [out_mask] + [None] * (len(ys) - 1)
+        for t, v, m in zip(node.outputs, ys, out_masks, strict=True):
+            values[id(t)] = (v, m)
     return (
         [values[id(t)][0] for t in plan.outputs],
         [values[id(t)][1] for t in plan.outputs],

@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import jax
 import numpy as np
 
 from rnnlab.layers.core import InputLayer
@@ -146,7 +147,7 @@ def _call(layer: Any, args: Any, kwargs: Any, where: str) -> list[KerasTensor]:
         out = layer(*args, **kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: replaying the call failed: {e}") from None
-    first = out[0] if isinstance(out, list | tuple) else out
+    first = jax.tree_util.tree_leaves(out, is_leaf=is_symbolic)[0]  # a dict for dict models
     if not is_symbolic(first):
         raise ConfigError(f"{where}: the call did not return symbolic tensors")
     return list(first.node.outputs)

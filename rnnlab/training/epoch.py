@@ -12,8 +12,9 @@ real samples, as in Keras.
 
 The model is seen through ``forward(params, x, *, training, key, sample_weight)
 -> (pred, mask, updates)``: ``mask`` (or ``None``) marks the output time steps
-that count in the loss; ``updates`` replaces non-trainable weights after the
-step (BatchNormalization's moving statistics).
+that count in the loss (several outputs: a list, one mask or ``None`` per output);
+``updates`` replaces non-trainable weights after the step (BatchNormalization's moving
+statistics).
 
 Example:
     >>> import jax, jax.numpy as jnp, optax
@@ -81,6 +82,20 @@ def weighted_sums(
     return jnp.sum(values * weight), jnp.sum(weight)
 
 
+def reduced_sums(
+    fn: PerSampleFn, y: Any, pred: Any, sample_weight: jax.Array, mask: Any
+) -> tuple[jax.Array, jax.Array]:
+    """``(sum, weight)`` of the loss or metric ``fn`` over a batch, its value ``sum / weight``.
+
+    ``mask``: ``None``, the output's time-step mask, or — a model of several outputs with
+    a mask on one of them — a list of masks, one per output (``None`` where unmasked),
+    which only ``fn.masked_sums`` can apply: a mask counts within its own output's mean.
+    """
+    if isinstance(mask, list):
+        return fn.masked_sums(y, pred, sample_weight, mask)
+    return weighted_sums(fn(y, pred), sample_weight, mask)
+
+
 def batch_plan(
     n: int, batch_size: int, rng: np.random.Generator | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +140,7 @@ def _merge(params: dict, updates: dict) -> dict:
 
 
 def _metric_sums(metric_fns, y, pred, wb, mask):
-    sums = [weighted_sums(m(y, pred), wb, mask) for m in metric_fns]
+    sums = [reduced_sums(m, y, pred, wb, mask) for m in metric_fns]
     if not sums:
         return jnp.zeros((0,)), jnp.zeros((0,))
     return jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums])
@@ -165,7 +180,7 @@ def make_train_epoch(
 
     def batch_loss(params, xb, yb, wb, key):
         pred, mask, updates = forward_fn(params, xb, training=True, key=key, sample_weight=wb)
-        total, weight = weighted_sums(loss_fn(yb, pred), wb, mask)
+        total, weight = reduced_sums(loss_fn, yb, pred, wb, mask)
         return total / jnp.maximum(weight, 1e-12), (pred, mask, updates, weight)
 
     grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
@@ -252,7 +267,7 @@ def _chunked_evaluation(
             if constrain is not None:
                 xb, yb, wb = constrain((xb, yb, wb))
             pred, mask, _ = forward_fn(params, xb, training=False)
-            sums = [weighted_sums(f(yb, pred), wb, mask) for f in [loss_fn, *metric_fns]]
+            sums = [reduced_sums(f, yb, pred, wb, mask) for f in [loss_fn, *metric_fns]]
             return None, (jnp.stack([s for s, _ in sums]), jnp.stack([w for _, w in sums]))
 
         _, (sums, counts) = jax.lax.scan(body, None, (idx, weights))

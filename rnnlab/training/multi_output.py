@@ -10,7 +10,12 @@ compiled, pure step as a single-output one:
   Keras ``sum_over_batch_size`` mean), times the sample weight when one is given;
 - when more than one output has a loss, ``<output>_loss`` reports each output's loss
   *unweighted* (as Keras does); metrics are ``<output>_<metric>``, not sample-weighted
-  (Keras's ``metrics``, not ``weighted_metrics``).
+  (Keras's ``metrics``, not ``weighted_metrics``);
+- an output with a time-step mask (an RNN's sequence after ``Masking`` or
+  ``Embedding(mask_zero=True)``) has its loss and metrics averaged over its unmasked
+  steps only, as Keras 3 does: its losses ``Σ loss·sw·mask / Σ mask`` per batch (then
+  averaged over the batches, weighted by their samples), its metrics over all the
+  epoch's unmasked steps; the other outputs keep their plain means (:class:`Reduced`).
 
 Names come in the order of Keras 3's ``evaluate()`` list: the per-output losses (in
 the ``loss`` dict's order, otherwise the output order), then the metrics sorted by
@@ -43,10 +48,12 @@ import jax.numpy as jnp
 
 from rnnlab import losses
 from rnnlab.metrics import get as get_metric
+from rnnlab.training.epoch import weighted_sums
 from rnnlab.validation import is_number
 
 __all__ = [
     "OutputSpec",
+    "Reduced",
     "Weighted",
     "compile_one_output",
     "compile_outputs",
@@ -123,6 +130,24 @@ def unweighted(metric_fn: PerSample) -> PerSample:
     return plain
 
 
+class Reduced:
+    """A loss or metric of one output (or the total) of a multi-output model, in both of
+    the compiled epoch's forms: per sample, ``fn(y, pred) -> (batch,)`` (no masks), and
+    ``masked_sums(y, pred, batch_weight, masks) -> (sum, weight)`` when some output has
+    a time-step mask (``masks``: one per output, ``None`` where unmasked), each output's
+    mask counting within that output's mean only. Both take :class:`Weighted` targets
+    (sample weights are applied here, not again by the trainer)."""
+
+    takes_weighted = True
+
+    def __init__(self, per_sample: PerSample, masked_sums: Callable[..., Any]) -> None:
+        self.per_sample = per_sample
+        self.masked_sums = masked_sums
+
+    def __call__(self, y: Any, pred: Any) -> jax.Array:
+        return self.per_sample(y, pred)
+
+
 def _per_sample(values: jax.Array) -> jax.Array:
     """Mean over every axis but the batch axis: ``(batch, ...)`` → ``(batch,)``."""
     values = jnp.asarray(values)
@@ -147,8 +172,13 @@ class OutputSpec:
     loss_order: list[int]
     metrics: list[list[tuple[str, PerSample]]] = field(default_factory=list)
 
-    def loss_fn(self, y: Any, pred: Any) -> jax.Array:
-        """Total loss per sample ``(batch,)``: ``Σ_i weight_i × loss_i`` (sample-weighted)."""
+    @property
+    def loss_fn(self) -> Reduced:
+        """Total loss per sample ``(batch,)``: ``Σ_i weight_i × loss_i`` (sample-weighted);
+        with per-output masks, ``Σ_i weight_i × (masked mean of loss_i)`` per batch."""
+        return Reduced(self._total_per_sample, self._total_sums)
+
+    def _total_per_sample(self, y: Any, pred: Any) -> jax.Array:
         ys, preds = targets_only(y), jax.tree_util.tree_leaves(pred)
         per_output = isinstance(y, Weighted) and isinstance(y.sample_weight, list)
         total = 0.0
@@ -158,6 +188,24 @@ class OutputSpec:
                 value = _times_weight(value, y, i)
             total = total + self.loss_weights[i] * value
         return total if per_output else _times_weight(total, y)
+
+    def _total_sums(
+        self, y: Any, pred: Any, batch_weight: jax.Array, masks: list[Any]
+    ) -> tuple[jax.Array, jax.Array]:
+        # Keras's rule: each output's loss is its own masked mean, Σ l·sw·m / Σ m; the
+        # total is a mean per batch, weighted by the batch's real samples in the epoch.
+        total = 0.0
+        for i in self.loss_order:
+            value_sum, count = self._output_loss_sums(i, y, pred, batch_weight, masks)
+            total = total + self.loss_weights[i] * value_sum / jnp.maximum(count, 1e-12)
+        n = jnp.sum(batch_weight)
+        return total * n, n
+
+    def _output_loss_sums(
+        self, i: int, y: Any, pred: Any, batch_weight: jax.Array, masks: list[Any]
+    ) -> tuple[jax.Array, jax.Array]:
+        value = self.losses[i](targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
+        return weighted_sums(_times_weight(value, y, i), batch_weight, masks[i])
 
     @property
     def reported(self) -> list[tuple[str, PerSample]]:
@@ -194,19 +242,22 @@ class OutputSpec:
             value = self.losses[i](targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
             return _times_weight(_per_sample(value), y, i)
 
-        output_loss.takes_weighted = True  # type: ignore[attr-defined]
-        return output_loss
+        def sums(y: Any, pred: Any, batch_weight: jax.Array, masks: list[Any]):
+            # a loss is a mean per batch (as the total), a metric one over the epoch
+            value_sum, count = self._output_loss_sums(i, y, pred, batch_weight, masks)
+            n = jnp.sum(batch_weight)
+            return value_sum / jnp.maximum(count, 1e-12) * n, n
+
+        return Reduced(output_loss, sums)
 
     def _output_metric(self, i: int, fn: PerSample) -> PerSample:
         def output_metric(y: Any, pred: Any) -> jax.Array:
             return fn(targets_only(y)[i], jax.tree_util.tree_leaves(pred)[i])
 
-        output_metric.takes_weighted = True  # type: ignore[attr-defined]
-        return output_metric
+        def sums(y: Any, pred: Any, batch_weight: jax.Array, masks: list[Any]):
+            return weighted_sums(output_metric(y, pred), batch_weight, masks[i])
 
-
-# The total loss applies the sample weights itself (per output, when given per output).
-OutputSpec.loss_fn.takes_weighted = True  # type: ignore[attr-defined]
+        return Reduced(output_metric, sums)
 
 
 def _per_output(value: Any, names: list[str], arg: str, empty: Any) -> list[Any]:
