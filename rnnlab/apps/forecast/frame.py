@@ -10,33 +10,49 @@ timestamps, duplicate timestamps, irregular or mixed frequencies, gaps and NaN
 them). Every check is vectorised over the rows of the whole panel; a Python loop over
 series runs only where the frequency has to be inferred from uneven steps (months).
 
-The frequency helpers live in :mod:`.calendar` and are re-exported here.
+This module holds the entry points; the checks are in three modules, in the order
+:func:`prepare` runs them: :mod:`.frame_columns` (reading, columns, ids, timestamps,
+numbers, duplicates), :mod:`.frame_freq` (the shared frequency, each row's step) and
+:mod:`.frame_missing` (gaps, NaN, filling, series length). The frequency helpers live
+in :mod:`.calendar` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from .calendar import (
-    DAY,
-    SHOW,
+from .calendar import (  # DAY, SHOW and fixed_step: importable from here before the split
+    DAY,  # noqa: F401
+    SHOW,  # noqa: F401
     ForecastDataError,
-    _are,
-    _candidates,
-    _canonical,
-    _infer,
-    _values,
-    _Where,
-    fixed_step,
+    fixed_step,  # noqa: F401
     future_ds,
     infer_freq,
     parse_freq,
+)
+from .frame_columns import (
+    _check_columns,
+    _check_duplicates,
+    _names,
+    _numbers,
+    _read,
+    _series_codes,
+    _timestamps,
+)
+from .frame_freq import _panel_freq, _positions
+from .frame_missing import (
+    FILLS,
+    _check_empty,
+    _check_gaps,
+    _check_length,
+    _check_nan,
+    _fill,
+    _need,
 )
 
 __all__ = [
@@ -48,8 +64,6 @@ __all__ = [
     "parse_freq",
     "prepare",
 ]
-
-FILLS = ("interpolate", "ffill", "zero")
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,331 +253,3 @@ def prepare(
         hist_names=tuple(map(str, hist_exog)),
         dropped=tuple(ids[i] for i in np.flatnonzero(~keep)),
     )
-
-
-_FILL_HINT = "pass fill='interpolate', 'ffill' or 'zero' to"
-
-
-def _names(arg: str, names: Sequence[str] | str) -> tuple:
-    names = (names,) if isinstance(names, str) else tuple(names)
-    if len(set(names)) < len(names):
-        raise ForecastDataError(f"{arg} names a column twice: {list(names)}")
-    return names
-
-
-def _need(min_length: int | Mapping[str, int] | None) -> tuple[int, str] | None:
-    """(steps needed, the phrase an error says it in) from ``min_length``."""
-    if min_length is None:
-        return None
-    parts = dict(min_length) if isinstance(min_length, Mapping) else {"": min_length}
-    for name, n in parts.items():
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise ForecastDataError(
-                f"min_length{f'[{name!r}]' if name else ''} must be an integer >= 0; got {n!r}"
-            )
-    total = int(sum(parts.values()))
-    if "" in parts:
-        return total, f"at least {total} are needed (min_length={total})"
-    detail = f" ({' + '.join(f'{k} {v}' for k, v in parts.items())})" if len(parts) > 1 else ""
-    return total, f"{' + '.join(parts)} needs at least {total}{detail}"
-
-
-def _read(data: object, id_col: str | None) -> tuple[pd.DataFrame, _Where]:
-    if isinstance(data, pd.DataFrame):
-        return data, _Where(data.index, "row")
-    if not isinstance(data, str | os.PathLike):
-        raise ForecastDataError(
-            f"data must be a pandas DataFrame or the path of a CSV file; got {type(data).__name__}"
-        )
-    path = os.fspath(data)
-    try:  # ids stay text: "007" is not the number 7
-        frame = pd.read_csv(path, dtype=None if id_col is None else {id_col: str}, low_memory=False)
-    except FileNotFoundError:
-        raise ForecastDataError(f"no such file: {path}") from None
-    except pd.errors.EmptyDataError:
-        raise ForecastDataError(f"{path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ForecastDataError(f"{path} cannot be read as CSV: {e}") from None
-    return frame, _Where(range(2, len(frame) + 2), "line")  # the header is line 1
-
-
-def _check_columns(frame: pd.DataFrame, columns: list[tuple[object, str]]) -> None:
-    present = list(frame.columns)
-    seen: dict[object, str] = {}
-    for col, role in columns:
-        if col in seen:
-            raise ForecastDataError(f"column {col!r} is given as both {seen[col]} and {role}")
-        seen[col] = role
-        if col not in frame.columns:
-            hint = " (it is the index: pass data.reset_index())" if col == frame.index.name else ""
-            raise ForecastDataError(
-                f"column {col!r} ({role}) is not in the data; its columns are "
-                f"{', '.join(map(repr, present))}{hint}"
-            )
-        if present.count(col) > 1:
-            raise ForecastDataError(f"the data has {present.count(col)} columns named {col!r}")
-
-
-def _report(mask: np.ndarray, codes: np.ndarray, ids: Sequence[str]) -> tuple[str, np.ndarray, str]:
-    """The first series with a flagged row, its flagged positions, and 'n more series' words."""
-    bad = np.flatnonzero(mask)
-    mine = bad[codes[bad] == codes[bad[0]]]
-    more = len(np.unique(codes[bad])) - 1
-    tail = f"; {more} more series {'has' if more == 1 else 'have'} them too" if more else ""
-    return ids[codes[bad[0]]], mine, tail
-
-
-def _series_codes(raw: pd.Series, id_col: str, where: _Where) -> tuple[np.ndarray, tuple]:
-    """Series codes 0..S-1 in the order of the ids as text, and those ids."""
-    empty = raw.isna().to_numpy()
-    if empty.any():
-        raise ForecastDataError(
-            f"column {id_col!r} (id_col) is empty at {where(np.flatnonzero(empty))}"
-        )
-    codes, uniques = pd.factorize(raw)
-    text = np.array([str(u) for u in uniques], dtype=object)
-    order = np.argsort(text, kind="stable")
-    if len(set(text)) < len(text):
-        raise ForecastDataError(
-            f"column {id_col!r} (id_col) has different ids that read the same as text"
-        )
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[codes].astype(np.int64), tuple(text[order])
-
-
-def _timestamps(col: pd.Series, name: str, codes, ids, where: _Where) -> pd.DatetimeIndex:
-    if pd.api.types.is_datetime64_any_dtype(col):
-        parsed = col
-    elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = v[~np.isnan(v)]
-        if not ((ok == np.round(ok)) & (ok >= 1000) & (ok <= 9999)).all():
-            raise ForecastDataError(
-                f"column {name!r} (time_col) holds numbers, not timestamps; convert it first "
-                "(e.g. pd.to_datetime(data[...], unit='s'))"
-            )
-        parsed = pd.to_datetime(col.astype("Int64").astype(str), format="%Y", errors="coerce")
-    else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "could not infer format": the rows say which
-                parsed = pd.to_datetime(col, errors="coerce")
-        except (ValueError, TypeError) as e:
-            raise ForecastDataError(f"column {name!r} (time_col): {e}") from None
-    empty = col.isna().to_numpy()
-    bad = pd.isna(parsed).to_numpy() & ~empty
-    if bad.any():
-        series, rows, tail = _report(bad, codes, ids)
-        raise ForecastDataError(
-            f"series {series!r}: column {name!r} (time_col) has values that are not timestamps"
-            f" at {where(rows)}: {_values(list(col.to_numpy()[rows]))}{tail}"
-        )
-    if empty.any():
-        series, rows, tail = _report(empty, codes, ids)
-        raise ForecastDataError(
-            f"series {series!r}: column {name!r} (time_col) is empty at {where(rows)}{tail}"
-        )
-    return pd.DatetimeIndex(parsed).as_unit("ns")
-
-
-def _numbers(col: pd.Series, name: str, role: str, codes, ids, where: _Where) -> np.ndarray:
-    """float64 (N,) of a target or covariate column, NaN where empty."""
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        num = pd.to_numeric(col, errors="coerce")
-        bad = (num.isna() & col.notna()).to_numpy()
-        if bad.any():
-            series, rows, tail = _report(bad, codes, ids)
-            raise ForecastDataError(
-                f"series {series!r}: column {name!r} ({role}) has values that are not numbers"
-                f" at {where(rows)}: {_values(list(col.to_numpy()[rows]))}{tail}"
-            )
-        v = num.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isinf(v).any():
-        series, rows, tail = _report(np.isinf(v), codes, ids)
-        raise ForecastDataError(
-            f"series {series!r}: column {name!r} ({role}) has infinite values at "
-            f"{where(rows)}{tail}"
-        )
-    return v
-
-
-def _check_duplicates(ts: pd.DatetimeIndex, codes, ids, where: _Where) -> None:
-    dup = np.r_[False, (codes[1:] == codes[:-1]) & (ts.asi8[1:] == ts.asi8[:-1])]
-    if dup.any():
-        series, rows, tail = _report(dup, codes, ids)
-        pairs = ", ".join(f"{ts[r]} at {where(np.array([r - 1, r]))}" for r in rows[:SHOW])
-        raise ForecastDataError(f"series {series!r} has duplicate timestamps: {pairs}{tail}")
-
-
-def _panel_freq(ts: pd.DatetimeIndex, codes, first, ids, where: _Where) -> str:
-    """The frequency shared by every series (those of 3+ timestamps vote), else an error."""
-    count = np.diff(np.r_[first, len(codes)])
-    t = ts.asi8
-    voters = np.flatnonzero(count >= 3) if (count >= 3).any() else np.flatnonzero(count >= 2)
-    if not len(voters):
-        raise ForecastDataError("every series has a single timestamp; pass freq=")
-    multi = np.flatnonzero(count >= 2)
-    same = codes[1:] == codes[:-1]
-    steps = np.diff(t)  # the step into row i + 1; a series' steps end at its last row
-    # Steps across two series are masked out, so each reduceat segment is one series' steps.
-    lo = np.minimum.reduceat(np.where(same, steps, np.iinfo(np.int64).max), first[multi])
-    hi = np.maximum.reduceat(np.where(same, steps, -1), first[multi])
-    lo, hi = lo[np.searchsorted(multi, voters)], hi[np.searchsorted(multi, voters)]
-    # Regular steps that name a fixed or weekly frequency need no per-series inference;
-    # uneven ones (months, business days, gaps) go through infer_freq one series at a time.
-    days, rest = np.divmod(lo, DAY)
-    simple = (lo == hi) & ((rest > 0) | (days < 28) | (days % 7 == 0))
-    found: dict[str, int] = {}
-    weekday = ts[first[voters]].day_of_week
-    for step, day in set(zip(lo[simple].tolist(), weekday[simple].tolist(), strict=True)):
-        s = voters[simple][(lo[simple] == step) & (weekday[simple] == day)][0]
-        f = _canonical(_candidates(step, ts[first[s] : first[s] + 2])[0])
-        found[f] = min(found.get(f, s), s)
-    for s in voters[~simple]:
-        a, b = first[s], first[s] + count[s]
-        f = _infer(ts[a:b], ids[s], where.sorted(np.arange(a, b)))
-        found[f] = min(found.get(f, s), s)
-    if len(found) > 1:
-        (f0, s0), (f1, s1) = sorted(found.items(), key=lambda kv: kv[1])[:2]
-        raise ForecastDataError(
-            f"series {ids[s0]!r} has frequency {f0!r} but series {ids[s1]!r} has {f1!r}; "
-            "all series must share one frequency"
-        )
-    return next(iter(found))
-
-
-def _positions(ts: pd.DatetimeIndex, codes, first, freq: str, ids, where: _Where):
-    """Each row's step number in its series, and ``at(series, steps)``: their times (ns)."""
-    t = ts.asi8
-    step = fixed_step(freq, ts.tz)
-    if step:
-        base = t[first]
-        rel = t - base[codes]
-        bad, pos = rel % step != 0, rel // step
-
-        def at(s: np.ndarray, p: np.ndarray) -> np.ndarray:
-            return base[s] + p * step
-
-    else:  # calendar steps: one shared grid (months, weeks, business days) to look up
-        grid = pd.date_range(ts.min(), ts.max(), freq=parse_freq(freq)).as_unit("ns")
-        idx = grid.get_indexer(ts)
-        base, g = idx[first], grid.asi8
-        bad, pos = idx < 0, idx - base[codes]
-
-        def at(s: np.ndarray, p: np.ndarray) -> np.ndarray:
-            return g[base[s] + p]
-
-    if bad.any():
-        series, rows, tail = _report(bad, codes, ids)
-        start = ts[first[codes[rows[0]]]]
-        grid_words = (
-            f"a whole number of {freq!r} steps after its first timestamp {start}"
-            if step
-            else f"on the {freq!r} grid"
-        )
-        raise ForecastDataError(
-            f"series {series!r} does not follow freq {freq!r}: {where(rows)} "
-            f"({_values(list(ts[rows]))}) {_are(rows)} not {grid_words}{tail}"
-        )
-    return pos.astype(np.int64), at
-
-
-def _to_times(ns: np.ndarray, tz: object) -> list[pd.Timestamp]:
-    times = pd.to_datetime(ns, utc=tz is not None)
-    return list(times.tz_convert(tz) if tz is not None else times)
-
-
-def _check_gaps(jump, pos, ts: pd.DatetimeIndex, codes, freq: str, at, ids, where: _Where) -> None:
-    after_gap = np.r_[False, jump > 1]
-    if not after_gap.any():
-        return
-    series, rows, tail = _report(after_gap, codes, ids)
-    total = int((jump[rows - 1] - 1).sum())
-    shown: list[int] = []
-    for r in rows:
-        shown.extend(range(pos[r - 1] + 1, min(pos[r], pos[r - 1] + 1 + SHOW)))
-        if len(shown) >= SHOW:
-            break
-    shown = shown[:SHOW]
-    times = _to_times(at(np.full(len(shown), codes[rows[0]]), np.array(shown)), ts.tz)
-    more = ", ..." if total > len(shown) else ""
-    raise ForecastDataError(
-        f"series {series!r} misses {total} timestamp{'s' if total > 1 else ''} at freq {freq!r}: "
-        f"{_values(times)}{more} (after {where(rows - 1)}){tail}; {_FILL_HINT} insert and fill them"
-    )
-
-
-def _check_nan(vals: np.ndarray, names, roles, codes, ids, where: _Where) -> None:
-    for j, (name, role) in enumerate(zip(names, roles, strict=True)):
-        nan = np.isnan(vals[:, j])
-        if nan.any():
-            series, rows, tail = _report(nan, codes, ids)
-            raise ForecastDataError(
-                f"series {series!r}: column {name!r} ({role}) has missing values (NaN) at "
-                f"{where(rows)}{tail}; {_FILL_HINT} fill them"
-            )
-
-
-def _check_empty(vals: np.ndarray, names, roles, first, ids) -> None:
-    has = np.logical_or.reduceat(~np.isnan(vals), first, axis=0)  # (S, C)
-    if not has.all():
-        s, j = np.argwhere(~has)[0]
-        raise ForecastDataError(
-            f"series {ids[s]!r}: column {names[j]!r} ({roles[j]}) has no values at all, "
-            "nothing to fill it from"
-        )
-
-
-def _fill(v: np.ndarray, seg: np.ndarray, t: np.ndarray, how: str) -> np.ndarray:
-    """NaN of (N, C) rows sorted by series ``seg`` filled within each series; ``t`` ns (N,)."""
-    n = len(v)
-    idx = np.arange(n)
-    for j in range(v.shape[1]):
-        col = v[:, j]
-        ok = ~np.isnan(col)
-        if ok.all():
-            continue
-        if how == "zero":
-            col[~ok] = 0.0
-            continue
-        # The nearest valid row before and after each row, kept only inside the same series.
-        prev = np.maximum.accumulate(np.where(ok, idx, -1)).clip(0)
-        nxt = np.minimum.accumulate(np.where(ok, idx, n)[::-1])[::-1].clip(max=n - 1)
-        has_prev = ok[prev] & (seg[prev] == seg)
-        has_next = ok[nxt] & (seg[nxt] == seg)
-        edge = np.where(has_prev, col[prev], col[nxt])  # ffill, backward at the start
-        if how == "interpolate":
-            span = (t[nxt] - t[prev]).astype(np.float64)
-            w = np.divide((t - t[prev]).astype(np.float64), span, out=np.zeros(n), where=span > 0)
-            edge = np.where(has_prev & has_next, col[prev] + w * (col[nxt] - col[prev]), edge)
-        col[~ok] = edge[~ok]
-    return v
-
-
-def _check_length(lengths: np.ndarray, need: tuple[int, str], ids, drop_short: bool) -> np.ndarray:
-    """Which series are long enough; an error for a short one unless ``drop_short``."""
-    n, phrase = need
-    short = np.flatnonzero(lengths < n)
-    if not len(short):
-        return np.ones(len(ids), bool)
-    if not drop_short:
-        s, others = short[0], short[1:]
-        listed = ", ".join(repr(ids[i]) for i in others[:SHOW]) + (
-            ", ..." if len(others) > SHOW else ""
-        )
-        verb = "is" if len(others) == 1 else "are"
-        more = f"; {len(others)} more series {verb} too short ({listed})" if len(others) else ""
-        raise ForecastDataError(
-            f"series {ids[s]!r} has {lengths[s]} observation{'s' if lengths[s] != 1 else ''}; "
-            f"{phrase}{more}; pass drop_short=True to skip such series"
-        )
-    if len(short) == len(ids):
-        s = int(np.argmax(lengths))
-        raise ForecastDataError(
-            f"every series is too short: {phrase}, and the longest, series {ids[s]!r}, "
-            f"has {lengths[s]}"
-        )
-    return lengths >= n
