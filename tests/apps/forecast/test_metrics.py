@@ -1,4 +1,7 @@
-"""Tests for rnnlab.apps.forecast.metrics: every metric and evaluate against hand numbers."""
+"""Tests for rnnlab.apps.forecast.metrics: evaluate and to_json_dict against hand numbers.
+
+The per-array metrics are tested in test_metrics_point and test_metrics_interval.
+"""
 
 import json
 import math
@@ -8,142 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnlab.apps.forecast import metrics, metrics_interval, metrics_point
 from rnnlab.apps.forecast.baselines import baseline_columns
-from rnnlab.apps.forecast.metrics import (
-    coverage,
-    evaluate,
-    mae,
-    mape,
-    mase,
-    parse_quantile_column,
-    pinball,
-    quantile_column,
-    rmse,
-    smape,
-    to_json_dict,
-    width,
-)
+from rnnlab.apps.forecast.metrics import evaluate, to_json_dict
 
-approx = lambda x: pytest.approx(x, rel=1e-12, abs=1e-12)  # noqa: E731
+from .hand_numbers import approx
 
 
-# ---------------------------------------------------------------- quantile column names
-def test_quantile_column_names():
-    assert quantile_column(0.1) == "y_hat_q10"
-    assert quantile_column(0.05) == "y_hat_q5"
-    assert quantile_column(0.9) == "y_hat_q90"
-    assert quantile_column(0.975) == "y_hat_q97.5"
-    assert quantile_column(0.025) == "y_hat_q2.5"
-    assert quantile_column(0.001) == "y_hat_q0.1"
-    assert quantile_column(1 - 0.1) == "y_hat_q90"  # 0.9000000000000001 -> same name
-
-
-def test_parse_quantile_column_round_trips():
-    for q in (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 0.995):
-        assert parse_quantile_column(quantile_column(q)) == q
-    for name in ("y_hat", "y", "y_hat_q", "y_hat_q05", "y_hat_q100", "y_hat_q0", "y_hat_qx", 3):
-        assert parse_quantile_column(name) is None
-
-
-def test_quantile_column_rejects_out_of_range():
-    for q in (0, 1, 1.5, -0.1, True):
-        with pytest.raises(
-            ValueError,
-            match=re.escape(
-                f"quantile_column: q must be a number strictly between 0 and 1, got {q!r}"
-            ),
-        ):
-            quantile_column(q)
-
-
-# ---------------------------------------------------------------- per-array metrics
-Y = np.array([2.0, 4.0, 0.0, 5.0])
-F = np.array([3.0, 1.0, 1.0, 5.0])  # errors 1, 3, 1, 0
-
-
-def test_mae_rmse_by_hand():
-    assert mae(Y, F) == approx(5 / 4)
-    assert rmse(Y, F) == approx(math.sqrt((1 + 9 + 1 + 0) / 4))
-    assert mae(Y.reshape(2, 2), F.reshape(2, 2)) == approx(5 / 4)  # any shape
-
-
-def test_mape_skips_zeros_and_counts_them():
-    value, skipped = mape(Y, F)
-    assert skipped == 1
-    assert value == approx(100 * (1 / 2 + 3 / 4 + 0 / 5) / 3)
-    value, skipped = mape([0.0, 0.0], [1.0, 2.0])
-    assert math.isnan(value) and skipped == 2
-    assert mape([4.0], [-1.0]) == (125.0, 0)
-
-
-def test_smape_m4_convention_and_zero_terms():
-    # terms: 200*1/5, 200*3/5, 200*1/1, 200*0/10
-    assert smape(Y, F) == approx((40 + 120 + 200 + 0) / 4)
-    # 0/0 is skipped, not counted as 0: only 200*1/3 remains
-    assert smape([0.0, 2.0], [0.0, 1.0]) == approx(200 / 3)
-    assert math.isnan(smape([0.0, 0.0], [0.0, 0.0]))
-    # opposite signs: |y| + |f| in the denominator, so at most 200
-    assert smape([1.0], [-1.0]) == 200.0
-
-
-def test_mase_with_hand_computed_seasonal_scale():
-    # history 1, 5, 2, 7, 4, 6; season-2 naive in-sample errors:
-    # |2-1|, |7-5|, |4-2|, |6-7| = 1, 2, 2, 1 -> scale 1.5
-    scale = (1 + 2 + 2 + 1) / 4
-    y, f = np.array([5.0, 8.0]), np.array([4.0, 5.0])  # errors 1, 3
-    assert mase(y, f, scale) == approx((1 + 3) / 2 / 1.5)
-    # per-series scales broadcast: (S, H) with (S, 1)
-    ys, fs = np.array([[1.0, 2.0], [3.0, 3.0]]), np.array([[2.0, 2.0], [1.0, 7.0]])
-    assert mase(ys, fs, np.array([[0.5], [2.0]])) == approx(
-        ((1 + 0) / 2 / 0.5 + (2 + 4) / 2 / 2) / 2
-    )
-
-
-def test_pinball_each_quantile_by_hand():
-    y = np.array([10.0, 10.0, 10.0])
-    p = np.array([8.0, 10.0, 13.0])  # y - p = 2, 0, -3
-    assert pinball(y, p, 0.1) == approx((0.1 * 2 + 0 + 0.9 * 3) / 3)
-    assert pinball(y, p, 0.5) == approx((0.5 * 2 + 0 + 0.5 * 3) / 3)
-    assert pinball(y, p, 0.9) == approx((0.9 * 2 + 0 + 0.1 * 3) / 3)
-    assert pinball(y, p, 0.5) == approx(mae(y, p) / 2)
-
-
-def test_coverage_and_width_by_hand():
-    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
-    lo = np.array([0.0, 2.0, 3.5, 0.0, 5.0])
-    hi = np.array([1.0, 3.0, 4.0, 3.0, 5.0])
-    # inside (closed): 1 in [0,1] yes, 2 in [2,3] yes, 3 < 3.5 no, 4 > 3 no, 5 in [5,5] yes
-    assert coverage(y, lo, hi) == approx(3 / 5)
-    assert width(lo, hi) == approx((1 + 1 + 0.5 + 3 + 0) / 5)
-
-
-def test_per_array_errors_are_exact():
-    with pytest.raises(
-        ValueError, match=re.escape("mae: y and y_hat must have the same shape, got (2,) and (3,)")
-    ):
-        mae([1.0, 2.0], [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match=re.escape("rmse: y is empty")):
-        rmse([], [])
-    with pytest.raises(
-        ValueError, match=re.escape("mase: scale must be positive and finite, got [0.0]")
-    ):
-        mase([1.0], [2.0], 0.0)
-    with pytest.raises(
-        ValueError, match=re.escape("mase: scale must be positive and finite, got [nan]")
-    ):
-        mase([1.0, 2.0], [2.0, 2.0], np.array([1.0, np.nan]))
-    with pytest.raises(
-        ValueError,
-        match=re.escape("pinball: q must be a number strictly between 0 and 1, got 90"),
-    ):
-        pinball([1.0], [1.0], 90)
-    with pytest.raises(ValueError, match=re.escape("coverage: lo > hi in 1 of 2 entries")):
-        coverage([1.0, 2.0], [0.0, 3.0], [2.0, 2.5])
-    with pytest.raises(
-        ValueError,
-        match=re.escape("width: lo and hi must have the same shape, got (1,) and (2,)"),
-    ):
-        width([0.0], [1.0, 2.0])
+def test_per_array_metrics_are_importable_from_metrics():
+    # They moved to metrics_point and metrics_interval; metrics.py is still their public path.
+    for module in (metrics_point, metrics_interval):
+        for name in module.__all__:
+            assert getattr(metrics, name) is getattr(module, name) and name in metrics.__all__
 
 
 # ---------------------------------------------------------------- evaluate on a hand-made cv
