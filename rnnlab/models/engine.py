@@ -200,6 +200,11 @@ class TrainingMixin(PredictionMixin):
         n = len(source)
         if n < 1:
             raise ValueError(f"{where}: {arg} ({kind}) has no samples")
+        in_names = getattr(self, "input_names", None)
+        if in_names is not None and (
+            len(in_names) > 1 or getattr(self, "structured_outputs", False)
+        ):
+            return self._prepare_structured_source(source, n, where, arg)
         x_shape, y_shape = (tuple(s) for s in source.sample_shapes)
         # Zero-stride stand-ins: the shape checks of arrays, with no memory.
         out_shape = self.check_x(np.broadcast_to(np.float32(0), (n, *x_shape)), arg, where)
@@ -210,6 +215,42 @@ class TrainingMixin(PredictionMixin):
                 f"{', '.join(map(str, y_shape))}), but the model outputs {out_shape}; a source's "
                 "targets must match the model's output shape exactly"
             )
+        return source
+
+    def _prepare_structured_source(self, source: Source, n: int, where: str, arg: str) -> Source:
+        """A source for a model of several inputs or outputs: ``sample_shapes`` is
+        ``(input shapes, target shapes)``, each a list in the model's input / output order
+        (one shape alone for one), as its ``take`` must return the batch."""
+        kind = type(source).__name__
+        in_names, out_names = self.input_names, self.target_names
+        x_shapes, y_shapes = source.sample_shapes
+
+        def shape_list(shapes: Any, names: list[str], what: str) -> list[tuple[int, ...]]:
+            one = isinstance(shapes, tuple | list) and all(isinstance(d, int) for d in shapes)
+            listed = [tuple(shapes)] if one else [tuple(s) for s in shapes]
+            if len(listed) != len(names):
+                raise ValueError(
+                    f"{where}: {arg} ({kind}) gives {len(listed)} {what} shapes in "
+                    f"sample_shapes, but the model has {len(names)} {what}s {names}; give one "
+                    f"shape per {what}, in that order"
+                )
+            return listed
+
+        xs = [
+            np.broadcast_to(np.float32(0), (n, *s)) for s in shape_list(x_shapes, in_names, "input")
+        ]
+        x_args = [f"the input {name!r} of {arg}" for name in in_names]
+        out_shapes = self.check_inputs(xs, x_args, where)
+        for name, want, got in zip(
+            out_names, out_shapes, shape_list(y_shapes, out_names, "output"), strict=True
+        ):
+            y_like = np.broadcast_to(np.float32(0), (n, *got))
+            what = f"the targets of {arg} for the output {name!r}"
+            if target_matches(y_like, want, what, where).shape != y_like.shape:
+                raise ValueError(
+                    f"{where}: {what} ({kind}) have shape (n, {', '.join(map(str, got))}), "
+                    f"but that output is {want}; a source's targets must match exactly"
+                )
         return source
 
     def _validation(self, validation_data: Any, x: Any, where: str) -> Any:

@@ -31,7 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["ArraySource", "Source", "TakeFn", "is_source", "take_rows"]
+__all__ = ["ArraySource", "Source", "TakeFn", "first_input_shape", "is_source", "take_rows"]
 
 TakeFn = Callable[[Any, Any, Any], tuple[Any, Any]]
 
@@ -45,7 +45,9 @@ class Source(Protocol):
             program once per fit (``y_data`` may be ``None``).
         take: ``take(x_data, y_data, idx) -> (x_batch, y_batch)`` for sample indices
             ``idx`` ``(batch,)`` — pure and jittable, hashable (see the module docs).
-        sample_shapes: ``(x_shape, y_shape)`` of one sample, without the batch axis.
+        sample_shapes: ``(x_shape, y_shape)`` of one sample, without the batch axis; for
+            a model of several inputs (outputs) ``x_shape`` (``y_shape``) is a list of
+            shapes in the model's input (output) order, as ``take`` returns the batch.
     """
 
     arrays: tuple[Any, Any]
@@ -91,6 +93,21 @@ class ArraySource:
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+
+def first_input_shape(source: Source) -> tuple[int, ...]:
+    """The sample shape of the source's first input (for a model of several inputs,
+    ``sample_shapes[0]`` lists one shape per input).
+
+    Example:
+        >>> src = ArraySource(np.ones((5, 3, 1), np.float32), np.zeros((5, 2), np.float32))
+        >>> first_input_shape(src)
+        (3, 1)
+    """
+    shapes = source.sample_shapes[0]
+    if all(isinstance(d, int | np.integer) for d in shapes):
+        return tuple(shapes)
+    return tuple(shapes[0])
 
 
 def is_source(value: Any) -> bool:

@@ -35,7 +35,7 @@ from rnnlab.optimizers import Optimizer
 from rnnlab.training import epoch as training
 from rnnlab.training import multi_output
 from rnnlab.training.progress import EpochProgress
-from rnnlab.training.sources import Source, TakeFn, is_source, take_rows
+from rnnlab.training.sources import Source, TakeFn, first_input_shape, is_source, take_rows
 from rnnlab.training.state import TrainState, init_state
 from rnnlab.training.structured import first_leaf, is_plain, take_tree
 from rnnlab.utils import key_rng
@@ -92,7 +92,7 @@ def source_inputs(source: Source, chunk: int | None = None) -> tuple[jax.Array, 
     """:func:`evaluation_inputs` of a :class:`~rnnlab.training.sources.Source`: its
     ``arrays`` on the device and chunks of ``chunk`` samples (``default_chunk``)."""
     n = len(source)
-    x_shape = source.sample_shapes[0]
+    x_shape = first_input_shape(source)
     chunk = chunk or training.default_chunk(n, x_shape[0] if len(x_shape) > 1 else None)
     chunks = training.batch_plan(n, chunk, rng=None)
     x, y = jax.device_put(source.arrays)
@@ -120,7 +120,7 @@ def distributed_inputs(
     """:func:`_inputs` on ``dp``'s devices: the data placed by a
     :class:`~rnnlab.distribution.feed.Feed`, the chunks split over the devices."""
     if is_source(data):
-        take, arrays, x_shape = data.take, data.arrays, tuple(data.sample_shapes[0])
+        take, arrays, x_shape = data.take, data.arrays, first_input_shape(data)
     else:
         take, arrays, x_shape = take_of(*data), data, tuple(first_leaf(data[0]).shape[1:])
     feed = dist_feed.Feed(dp, arrays, rows=take in (take_rows, take_tree))
