@@ -5,6 +5,7 @@ This module gathers them under their long-standing import path
 (``from rnnlab.layers.recurrent import LSTM``): :class:`RNN`, its arguments, masks,
 the fused path and the ``initial_state=`` / ``return_state`` calls are in
 :mod:`rnnlab.layers.rnn`; SimpleRNN, LSTM and GRU in :mod:`rnnlab.layers.builtin_rnns`.
+The private helpers that moved there are re-exported too (the ``name as name`` imports).
 
 Example:
     >>> import numpy as np
@@ -15,8 +16,6 @@ Example:
 from __future__ import annotations
 
 from rnnlab.layers.builtin_rnns import GRU, LSTM, SimpleRNN
-
-# The private helpers too: they were importable from here before the split.
 from rnnlab.layers.builtin_rnns import _cell_kwargs as _cell_kwargs
 from rnnlab.layers.builtin_rnns import _name_layer as _name_layer
 from rnnlab.layers.rnn import RNN
