@@ -211,3 +211,34 @@ def test_unbuilt_replicas_of_different_shapes_are_refused_before_training():
         ens.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
     assert ens._epoch_fn is None  # nothing was compiled
     assert all(m.optimizer.iterations in (None, 0) for m in ens.models)
+
+
+def _nested(units: int = 4) -> keras.Model:
+    """A model holding another model as a layer (its params nest ``{layer: {weight}}``)."""
+    inp = keras.Input((5, 1))
+    encoder = keras.Model(inp, GRU(units)(inp), name="encoder")
+    x = keras.Input((5, 1))
+    return keras.Model(x, Dense(2)(encoder(x)))
+
+
+def test_replicas_holding_a_nested_model_train_as_alone():
+    # the inner model's layers get fresh names in every replica; they are matched by
+    # position at every level, so the replicas stack and unstack to their own names
+    fit = {"epochs": 2, "batch_size": 16, "shuffle": False, "verbose": 0}
+    ens = Ensemble(_nested, seeds=[0, 1])
+    ens.compile("adam", "mse")
+    ens.fit(X, Y, **fit)
+    for i, seed in enumerate([0, 1]):
+        keras.utils.set_random_seed(seed)
+        alone = _nested()
+        alone.compile("adam", "mse")
+        alone.fit(X, Y, **fit)
+        _assert_close(alone, ens.models[i])
+        np.testing.assert_allclose(ens.predict(X)[i], alone.predict(X, verbose=0), atol=1e-5)
+
+
+def test_nested_replicas_of_different_shapes_name_the_inner_weight():
+    units = iter([3, 4])
+    with pytest.raises(ValueError, match=r"replica 1 \(seed 1\): weight 'encoder/gru(_\d+)?/") as e:
+        Ensemble(lambda: _nested(next(units)), seeds=[0, 1])
+    assert "has shape (1, 12) float32 where replica 0's 'encoder/gru" in str(e.value)

@@ -141,7 +141,7 @@ class Ensemble(EnsembleFit):
 
     # -- structure --------------------------------------------------------------------------
     def _names(self, i: int) -> list[str]:
-        return [layer.name for layer in self.models[i].layers]
+        return stacking.layer_names(self.models[i])
 
     def _to_0(self, i: int) -> dict[str, str]:
         return dict(zip(self._names(i), self._names(0), strict=True))

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["first_difference", "rename", "stack", "unstack"]
+__all__ = ["first_difference", "layer_names", "rename", "stack", "unstack"]
 
 
 def rename(tree: Any, mapping: Mapping[str, str]) -> Any:
@@ -83,29 +83,62 @@ def unstack(tree: Any, k: int) -> list[Any]:
     return _UNSTACKERS[k](tree)
 
 
-def first_difference(reference: Any, other: Any) -> str | None:
+def _holds_layers(entry: dict) -> bool:
+    """Whether a params entry is a model used as a layer (``{layer: {weight}}``)."""
+    return bool(entry) and all(isinstance(v, dict) for v in entry.values())
+
+
+def layer_names(model: Any) -> list[str]:
+    """Every layer's name, depth first: a model used as a layer is followed by its own
+    layers' names (its entry in ``params`` is keyed by them), so replicas' names can be
+    matched by position at every level.
+
+    Example:
+        >>> import rnnlab as keras
+        >>> inp = keras.Input((3,), name="x")
+        >>> inner = keras.Model(inp, keras.layers.Dense(2, name="d")(inp), name="inner")
+        >>> layer_names(keras.Sequential([inner, keras.layers.Dense(1, name="out")]))
+        ['inner', 'x', 'd', 'out']
+    """
+    names: list[str] = []
+    for layer in model.layers:
+        names.append(layer.name)
+        if getattr(layer, "is_model_layer", False):
+            names += layer_names(layer)
+    return names
+
+
+def first_difference(reference: Any, other: Any, prefix: str = "") -> str | None:
     """The first weight where two params pytrees ``{layer: {weight: array}}`` differ in
     layer count, weight names, shape or dtype, described; ``None`` when they match.
 
-    Layers are compared by position (their names differ from replica to replica).
+    Layers are compared by position (their names differ from replica to replica), at
+    every level: a model used as a layer has its own ``{layer: {weight}}`` tree.
 
     Example:
         >>> first_difference({"a": {"w": np.zeros(2)}}, {"b": {"w": np.zeros(3)}})
         "weight 'b/w' has shape (3,) float64 where replica 0's 'a/w' has (2,) float64"
     """
     if len(reference) != len(other):
-        return f"it has {len(other)} layers where replica 0 has {len(reference)}"
+        inside = f" in {prefix.rstrip('/')!r}" if prefix else ""
+        return f"it has {len(other)} layers{inside} where replica 0 has {len(reference)}"
     for (ref_name, ref_w), (name, w) in zip(reference.items(), other.items(), strict=True):
-        if list(ref_w) != list(w):
+        ref_model, model = _holds_layers(ref_w), _holds_layers(w)
+        if ref_model and model:  # a model used as a layer: its layers by position too
+            problem = first_difference(ref_w, w, f"{prefix}{name}/")
+            if problem is not None:
+                return problem
+            continue
+        if ref_model or model or list(ref_w) != list(w):
             return (
-                f"layer {name!r} has weights {list(w)} where replica 0's {ref_name!r} "
-                f"has {list(ref_w)}"
+                f"layer {prefix + name!r} has weights {list(w)} where replica 0's "
+                f"{prefix + ref_name!r} has {list(ref_w)}"
             )
         for key in ref_w:
             a, b = ref_w[key], w[key]
             if tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype:
                 return (
-                    f"weight '{name}/{key}' has shape {tuple(b.shape)} {b.dtype} where "
-                    f"replica 0's '{ref_name}/{key}' has {tuple(a.shape)} {a.dtype}"
+                    f"weight '{prefix}{name}/{key}' has shape {tuple(b.shape)} {b.dtype} where "
+                    f"replica 0's '{prefix}{ref_name}/{key}' has {tuple(a.shape)} {a.dtype}"
                 )
     return None
