@@ -30,7 +30,12 @@ class Optimizer:
         state: the Optax state of the model this optimizer trains (``None`` until
             the first ``fit``); the learning rate lives in it.
         iterations: optimizer steps taken (an integer array; 0 before training).
+        elementwise: whether each weight's update depends only on its own gradient and
+            state (so the compiled epoch may update all weights as one vector:
+            :mod:`rnnlab.training.flat`); ``False`` unless a subclass says so.
     """
+
+    elementwise = False
 
     def __init__(self, learning_rate: float = 0.001, **kwargs: Any) -> None:
         if "lr" in kwargs:

@@ -28,6 +28,8 @@ class Adam(Optimizer):
         0.005
     """
 
+    elementwise = True  # per-weight arithmetic: the flat epoch applies
+
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -96,6 +98,8 @@ class SGD(Optimizer):
         0.9
     """
 
+    elementwise = True  # per-weight arithmetic: the flat epoch applies
+
     def __init__(
         self,
         learning_rate: float = 0.01,
@@ -117,6 +121,8 @@ class RMSprop(Optimizer):
         >>> RMSprop().rho
         0.9
     """
+
+    elementwise = True  # per-weight arithmetic: the flat epoch applies
 
     def __init__(
         self,
@@ -147,6 +153,8 @@ class Adagrad(Optimizer):
         >>> Adagrad().initial_accumulator_value
         0.1
     """
+
+    elementwise = True  # per-weight arithmetic: the flat epoch applies
 
     def __init__(
         self,

@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rnnlab.training.flat import Flat
 from rnnlab.training.sources import TakeFn, take_rows
 from rnnlab.training.state import TrainState
 
@@ -139,6 +140,25 @@ def _merge(params: dict, updates: dict) -> dict:
     return merged
 
 
+def _tree_update(tx, params, opt_state, grads, updates):
+    """One optimizer step weight by weight: ``(params, opt_state, finite)``."""
+    step, new_opt_state = tx.update(grads, opt_state, params)
+    new_params = _merge(optax.apply_updates(params, step), updates)
+    return new_params, new_opt_state, _all_finite(grads) & _all_finite(new_params)
+
+
+def _flat_update(tx, packing, params, opt_state, grads, updates):
+    """The same step with the gradients and the Optax state as one vector each
+    (:mod:`rnnlab.training.flat`); only the final addition is per weight. The new
+    weights are finite when the old ones (every kept batch's are) and the step are, so
+    finiteness is checked on the two vectors, not per weight."""
+    flat_grads = packing.pack(grads)
+    step, new_opt_state = tx.update(flat_grads, opt_state, packing.pack(params))
+    new_params = _merge(optax.apply_updates(params, packing.unpack(step)), updates)
+    finite = jnp.all(jnp.isfinite(flat_grads)) & jnp.all(jnp.isfinite(step))
+    return new_params, new_opt_state, finite & _all_finite(updates)
+
+
 def _metric_sums(metric_fns, y, pred, wb, mask):
     sums = [reduced_sums(m, y, pred, wb, mask) for m in metric_fns]
     if not sums:
@@ -155,6 +175,7 @@ def make_train_epoch(
     take: TakeFn = take_rows,
     constrain: Callable[[Any], Any] | None = None,
     out_shardings: Any = None,
+    flat: bool = False,
 ) -> Callable[..., EpochResult]:
     """Build ``epoch(state, x, y, idx, weights, val=None) -> EpochResult``.
 
@@ -176,6 +197,9 @@ def make_train_epoch(
     (:mod:`rnnlab.distribution`): ``constrain((xb, yb, wb))`` pins every gathered batch
     to be split over the devices, and every output gets ``out_shardings`` (replicated);
     with both ``None`` the program is the single-device one.
+    ``flat``: the fast path for an elementwise optimizer and no frozen weights — the
+    update, finite checks and keep-or-revert on one vector of all the weights
+    (:mod:`rnnlab.training.flat`: the same arithmetic in far fewer compiled kernels).
     """
 
     def batch_loss(params, xb, yb, wb, key):
@@ -188,6 +212,7 @@ def make_train_epoch(
 
     def epoch(state, x, y, idx, weights, val=None):
         key = jax.random.fold_in(state.rng, state.epoch)
+        packing = Flat(state.params) if flat and Flat.applies(state.params) else None
 
         def body(carry, batch):
             params, opt_state, healthy = carry
@@ -199,9 +224,15 @@ def make_train_epoch(
             pred, mask, updates, weight = aux
             if on_batch is not None:
                 jax.debug.callback(on_batch, loss * weight, weight)
-            step_updates, new_opt_state = tx.update(grads, opt_state, params)
-            new_params = _merge(optax.apply_updates(params, step_updates), updates)
-            finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(new_params)
+            if packing is None:
+                new_params, new_opt_state, finite = _tree_update(
+                    tx, params, opt_state, grads, updates
+                )
+            else:
+                new_params, new_opt_state, finite = _flat_update(
+                    tx, packing, params, opt_state, grads, updates
+                )
+            finite = jnp.isfinite(loss) & finite
             # Once a batch is non-finite, keep the last finite weights for the rest.
             keep = healthy & finite
             params, opt_state = jax.tree.map(
@@ -213,9 +244,12 @@ def make_train_epoch(
             return (params, opt_state, keep), (loss * weight, weight, m_sums, m_weights, finite)
 
         steps = jnp.arange(idx.shape[0])
+        opt_state = state.opt_state if packing is None else packing.pack_state(state.opt_state)
         (params, opt_state, _), outs = jax.lax.scan(
-            body, (state.params, state.opt_state, jnp.array(True)), (steps, idx, weights)
+            body, (state.params, opt_state, jnp.array(True)), (steps, idx, weights)
         )
+        if packing is not None:  # the state outside the epoch keeps its per-weight layout
+            opt_state = packing.unpack_state(opt_state, state.opt_state)
         loss_sums, loss_weights, m_sums, m_weights, finite = outs
         applied = jnp.sum(jnp.cumprod(finite.astype(jnp.int32)))  # batches before the first bad
         loss = jnp.sum(loss_sums) / jnp.maximum(jnp.sum(loss_weights), 1e-12)

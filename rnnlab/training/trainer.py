@@ -141,6 +141,15 @@ def _from_process_0(state: TrainState) -> TrainState:
     return synced._replace(rng=jax.random.wrap_key_data(synced.rng, impl=impl))
 
 
+def flat_update(optimizer: Optimizer, labels: dict) -> bool:
+    """Whether the compiled epoch takes the flat fast path (:mod:`rnnlab.training.flat`):
+    an elementwise optimizer (rnnlab's own; a user's Optax transformation may not be)
+    and no frozen weights (whose labels need the per-weight tree)."""
+    return bool(getattr(optimizer, "elementwise", False)) and "freeze" not in jax.tree.leaves(
+        labels
+    )
+
+
 def frozen_aware(tx: optax.GradientTransformation, labels: dict) -> optax.GradientTransformation:
     """``tx`` on trainable weights, no update on frozen ones (``optax.multi_transform``)."""
     if "freeze" in jax.tree.leaves(labels):  # (a model used as a layer nests its labels)
@@ -271,6 +280,7 @@ class Trainer:
                 on_batch,
                 take,
                 **_sharded(dp),
+                flat=flat_update(self.optimizer, labels),
             )
         return self._epochs[key]
 
