@@ -198,8 +198,8 @@ def make_train_epoch(
     to be split over the devices, and every output gets ``out_shardings`` (replicated);
     with both ``None`` the program is the single-device one.
     ``flat``: the fast path for an elementwise optimizer and no frozen weights — the
-    update, finite checks and keep-or-revert on one vector of all the weights
-    (:mod:`rnnlab.training.flat`: the same arithmetic in far fewer compiled kernels).
+    optimizer's update, its state's keep-or-revert and the finite checks on one vector
+    each (:mod:`rnnlab.training.flat`: the same arithmetic in far fewer compiled kernels).
     """
 
     def batch_loss(params, xb, yb, wb, key):

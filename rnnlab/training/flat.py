@@ -2,8 +2,9 @@
 
 XLA's CPU backend compiles every fused kernel of a program on its own, and an
 optimizer's update over a pytree is a few kernels *per weight*: Adam's moments, the
-update, the finite checks and the keep-or-revert select for each of a WaveNet's 22
-weights. Over one concatenated vector they are a few kernels in all. Measured on the
+update, the finite checks and the keep-or-revert select of the moments for each of a
+WaveNet's 22 weights. Over one concatenated vector they are a few kernels in all (only
+adding the step to the weights, and keeping or reverting them, stay per weight). Measured on the
 2-core CPU: a scanned Adam step over 24 weight arrays compiled in 1.54 s, over their
 concatenation in 0.49 s; the chapter's LSTM's first fit went from about 2.5 s to 2.3 s.
 
